@@ -1,0 +1,38 @@
+"""Shared fixtures: the device fixture and hypothesis profiles.
+
+``device`` is parametrized over every device present: tests that take it run on the CPU
+always, and on CUDA / MPS only where they exist (no skipped GPU cases on a CPU machine).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+from hypothesis import HealthCheck, settings
+
+from companion.device import available_devices
+
+settings.register_profile(
+    "default",
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("thorough", parent=settings.get_profile("default"), max_examples=400)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+DEVICES = available_devices()
+
+
+@pytest.fixture(params=DEVICES, ids=str)
+def device(request: pytest.FixtureRequest) -> torch.device:
+    """Every device torch can use here: cpu, then cuda:i, then mps."""
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _float64_default_seed() -> None:
+    """Seed torch before every test so failures reproduce."""
+    torch.manual_seed(0)

@@ -38,7 +38,7 @@ book: $(STAMP)
 test: test-package test-notebooks test-book
 
 test-package: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --doctest-modules companion tests
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider --doctest-modules companion tests
 
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax -p no:cacheprovider --durations=0 chapters

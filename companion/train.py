@@ -255,7 +255,7 @@ def fit(
                 out = model(xb)
                 loss = loss_fn(out, yb)
                 if not torch.isfinite(loss):
-                    raise ValueError(f"loss became {float(loss)} at epoch {epoch}, batch {step}: lower the learning rate?")
+                    raise ValueError(f"loss became {float(loss.detach())} at epoch {epoch}, batch {step}: lower the learning rate?")
                 loss.backward()
                 optimizer.step()
                 total += float(loss.detach()) * len(xb)

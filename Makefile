@@ -41,10 +41,17 @@ test-package: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider --doctest-modules companion tests
 
 test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax -p no:cacheprovider --durations=0 chapters
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax -p no:cacheprovider --durations=0 --ignore-glob='*/exercises.ipynb' chapters
 
 test-book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html -n -W --keep-going
+
+# Student release: exercises with solutions stubbed out, and a book that hides solutions.
+student: $(STAMP)
+	$(BIN)/python -m companion.exercises student-book --root . --dest _build/student
+	@echo "Student notebooks: $(CURDIR)/_build/student/chapters/*/exercises.ipynb"
+	@echo "Open them with: $(BIN)/jupyter lab --notebook-dir=$(CURDIR)/_build/student"
+	@echo "Student book: file://$(CURDIR)/_build/student/_build/html/index.html"
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=$(CURDIR)

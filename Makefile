@@ -16,6 +16,9 @@ export PATH := $(BIN):$(PATH)
 # no progress bars in logs; notebooks pick cpu/cuda themselves unless COMPANION_DEVICE is set
 export COMPANION_PROGRESS ?= 0
 export PYTHONHASHSEED ?= 0
+# one BLAS/OpenMP thread per process: pytest-xdist already runs $(JOBS) processes, and the
+# course's small tensors run faster without thread hand-offs
+export OMP_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: all book test test-package test-notebooks test-book lab student bench clean distclean venv

@@ -1,0 +1,1248 @@
+r"""Loss functions for classification and regression, with their analytic gradients.
+
+A classifier outputs *logits* :math:`z`; :func:`softmax` turns them into probabilities and
+:func:`cross_entropy` scores those probabilities against the labels. Everything here is
+computed in the log domain (log-sum-exp), so logits of magnitude :math:`10^4` give finite,
+correct values. Information-theoretic quantities (:func:`entropy`, :func:`kl_divergence`)
+act on probability vectors along the last dimension, in nats. Every loss sits beside its
+gradient function (``*_grad``), which chapter 4's hand-written backpropagation reuses; all
+functions are plain tensor code and run on the device of their inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import torch
+
+__all__ = [
+    "REDUCTIONS",
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_grad",
+    "cross_entropy",
+    "cross_entropy_grad",
+    "distillation_loss",
+    "distillation_loss_grad",
+    "entropy",
+    "entropy_grad",
+    "gaussian_kl",
+    "gaussian_kl_grad",
+    "kl_divergence",
+    "kl_divergence_grad",
+    "kl_divergence_logits",
+    "kl_divergence_logits_grad",
+    "log_softmax",
+    "log_softmax_backward",
+    "logsumexp",
+    "mse",
+    "mse_grad",
+    "softmax",
+    "softmax_backward",
+    "softmax_jacobian",
+]
+
+#: The accepted values of every ``reduction`` argument.
+REDUCTIONS = ("none", "mean", "sum")
+
+
+# ---------------------------------------------------------------------------------------
+# Argument checks (each error names the argument and what was expected)
+# ---------------------------------------------------------------------------------------
+
+
+def _check_float(x: object, name: str) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
+    return x
+
+
+def _check_dim(x: torch.Tensor, dim: int, name: str) -> int:
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    if x.dim() == 0:
+        raise ValueError(f"{name} must have at least one dimension, got a 0-d tensor")
+    if not -x.dim() <= dim < x.dim():
+        raise ValueError(f"dim={dim} is out of range for {name} with {x.dim()} dimension(s)")
+    return dim % x.dim()
+
+
+def _check_reduction(reduction: object) -> str:
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {', '.join(map(repr, REDUCTIONS))}, got {reduction!r}")
+    return reduction
+
+
+def _check_same_device(x: torch.Tensor, ref: torch.Tensor, name: str, ref_name: str) -> None:
+    if x.device != ref.device:
+        raise ValueError(f"{name} is on {x.device} but {ref_name} is on {ref.device}; put both on one device")
+
+
+def _check_same_shape(x: torch.Tensor, ref: torch.Tensor, name: str, ref_name: str) -> None:
+    if x.shape != ref.shape:
+        raise ValueError(f"{name} must have the shape of {ref_name}, {tuple(ref.shape)}, got {tuple(x.shape)}")
+
+
+def _sum_tolerance(dtype: torch.dtype, classes: int) -> float:
+    eps = torch.finfo(dtype).eps
+    return max(math.sqrt(eps), 4 * classes * eps)
+
+
+def _check_distribution(p: torch.Tensor, name: str, dim: int = -1) -> None:
+    """Entries >= 0 that sum to 1 along ``dim`` (within a dtype-dependent tolerance)."""
+    p = p.detach()
+    if p.numel() == 0:
+        return
+    if bool(torch.isnan(p).any()):
+        raise ValueError(f"{name} must be probability vectors, but it contains NaN")
+    if bool((p < 0).any()):
+        raise ValueError(f"{name} must be probability vectors, but it has negative entries (min {float(p.min()):.3g})")
+    total = p.sum(dim=dim)
+    tol = _sum_tolerance(p.dtype, p.shape[dim])
+    worst = float((total - 1).abs().max())
+    if not worst <= tol:
+        raise ValueError(
+            f"{name} must be probability vectors summing to 1 along dim {dim}, "
+            f"but a sum is off by {worst:.3g} (tolerance {tol:.1e})"
+        )
+
+
+def _check_unit_interval(x: torch.Tensor, name: str) -> None:
+    x = x.detach()
+    if bool(torch.isnan(x).any()) or bool(((x < 0) | (x > 1)).any()):
+        raise ValueError(f"{name} must hold probabilities in [0, 1], got values in [{float(x.min()):.3g}, {float(x.max()):.3g}]")
+
+
+def _check_number(x: object, name: str, low: float, high: float, low_open: bool = False) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"{name} must be a float, got {type(x).__name__}")
+    x = float(x)
+    ok = (low < x if low_open else low <= x) and x <= high
+    if not ok:
+        bracket = "(" if low_open else "["
+        raise ValueError(f"{name} must be in {bracket}{low}, {high}], got {x}")
+    return x
+
+
+def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _grad_scale(loss_numel: int, reduction: str) -> float:
+    # d(mean)/d(element) = 1/n; d(sum)/d(element) = 1; for "none" we return the gradient of
+    # each element's loss with respect to its own inputs, i.e. the gradient of the sum.
+    return 1.0 / loss_numel if reduction == "mean" and loss_numel > 0 else 1.0
+
+
+# ---------------------------------------------------------------------------------------
+# Softmax, log-softmax and log-sum-exp
+# ---------------------------------------------------------------------------------------
+
+
+def logsumexp(z: torch.Tensor, dim: int = -1, keepdim: bool = False) -> torch.Tensor:
+    r"""Log of the sum of exponentials, computed without overflow.
+
+    .. math::
+        \operatorname{LSE}(z) = \log \sum_j e^{z_j} = m + \log \sum_j e^{z_j - m},
+        \qquad m = \max_j z_j .
+
+    After subtracting the maximum every exponent is :math:`\le 0`, so no term overflows
+    and the largest term is exactly 1, so the sum cannot underflow to 0.
+
+    Parameters
+    ----------
+    z : torch.Tensor, shape (..., C, ...)
+        Floating-point scores.
+    dim : int
+        The dimension to reduce.
+    keepdim : bool
+        Keep ``dim`` with size 1.
+
+    Returns
+    -------
+    torch.Tensor
+        ``z`` with ``dim`` reduced. A slice that is all :math:`-\infty` gives :math:`-\infty`.
+
+    Raises
+    ------
+    TypeError
+        If ``z`` is not a floating-point tensor or ``dim`` is not an int.
+    ValueError
+        If ``z`` is 0-d or ``dim`` is out of range.
+
+    Examples
+    --------
+    >>> round(float(logsumexp(torch.tensor([1000.0, 1000.0], dtype=torch.float64))), 6)  # 1000 + log 2
+    1000.693147
+    """
+    _check_float(z, "z")
+    dim = _check_dim(z, dim, "z")
+    m = z.detach().amax(dim=dim, keepdim=True)  # a constant shift: no gradient flows through it
+    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))  # all -inf slices stay -inf
+    out = m + torch.log(torch.exp(z - m).sum(dim=dim, keepdim=True))
+    return out if keepdim else out.squeeze(dim)
+
+
+def softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    r"""Softmax: turn logits into probabilities along ``dim``.
+
+    .. math::
+        \operatorname{softmax}(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}
+        = \frac{e^{z_i - m}}{\sum_j e^{z_j - m}}, \qquad m = \max_j z_j .
+
+    Subtracting the maximum changes nothing mathematically (numerator and denominator are
+    multiplied by :math:`e^{-m}`) but keeps every exponential in :math:`(0, 1]`.
+
+    Parameters
+    ----------
+    z : torch.Tensor, shape (..., C, ...)
+        Floating-point logits.
+    dim : int
+        The class dimension.
+
+    Returns
+    -------
+    torch.Tensor, shape of ``z``
+        Non-negative entries summing to 1 along ``dim``.
+
+    Raises
+    ------
+    TypeError
+        If ``z`` is not a floating-point tensor or ``dim`` is not an int.
+    ValueError
+        If ``z`` is 0-d or ``dim`` is out of range.
+
+    Examples
+    --------
+    >>> softmax(torch.tensor([1.0, 2.0, 3.0]))
+    tensor([0.0900, 0.2447, 0.6652])
+    >>> softmax(torch.tensor([1e4, 0.0]))
+    tensor([1., 0.])
+    """
+    _check_float(z, "z")
+    dim = _check_dim(z, dim, "z")
+    e = torch.exp(z - z.detach().amax(dim=dim, keepdim=True))  # the shift is a constant
+    return e / e.sum(dim=dim, keepdim=True)
+
+
+def softmax_backward(grad_output: torch.Tensor, output: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    r"""Vector-Jacobian product of softmax: the gradient with respect to the logits.
+
+    With :math:`s = \operatorname{softmax}(z)` and an upstream gradient
+    :math:`g = \partial L / \partial s`,
+
+    .. math::
+        \frac{\partial L}{\partial z_j} = \sum_i g_i \frac{\partial s_i}{\partial z_j}
+        = s_j \Bigl(g_j - \sum_i g_i s_i\Bigr),
+
+    which never forms the :math:`C \times C` Jacobian of :func:`softmax_jacobian`.
+
+    Parameters
+    ----------
+    grad_output : torch.Tensor, shape of ``output``
+        :math:`\partial L / \partial s`.
+    output : torch.Tensor, shape (..., C, ...)
+        The softmax probabilities :math:`s` of the forward pass.
+    dim : int
+        The class dimension used in the forward pass.
+
+    Returns
+    -------
+    torch.Tensor, shape of ``output``
+        :math:`\partial L / \partial z`.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a floating-point tensor.
+    ValueError
+        If the shapes or devices differ, or ``dim`` is out of range.
+
+    Examples
+    --------
+    >>> s = softmax(torch.tensor([0.0, 0.0]))
+    >>> softmax_backward(torch.tensor([1.0, 0.0]), s)
+    tensor([ 0.2500, -0.2500])
+    """
+    _check_float(grad_output, "grad_output")
+    _check_float(output, "output")
+    _check_same_shape(grad_output, output, "grad_output", "output")
+    _check_same_device(grad_output, output, "grad_output", "output")
+    dim = _check_dim(output, dim, "output")
+    return output * (grad_output - (grad_output * output).sum(dim=dim, keepdim=True))
+
+
+def softmax_jacobian(z: torch.Tensor) -> torch.Tensor:
+    r"""The full Jacobian of softmax over the last dimension.
+
+    .. math::
+        J_{ij} = \frac{\partial s_i}{\partial z_j} = s_i(\delta_{ij} - s_j),
+        \qquad J = \operatorname{diag}(s) - s s^\top .
+
+    Its diagonal :math:`s_i(1 - s_i)` is the factor that makes squared error on softmax
+    outputs learn slowly when a prediction is confident.
+
+    Parameters
+    ----------
+    z : torch.Tensor, shape (..., C)
+        Floating-point logits.
+
+    Returns
+    -------
+    torch.Tensor, shape (..., C, C)
+        ``J[..., i, j]`` is the derivative of output ``i`` with respect to logit ``j``.
+
+    Raises
+    ------
+    TypeError
+        If ``z`` is not a floating-point tensor.
+    ValueError
+        If ``z`` is 0-d.
+
+    Examples
+    --------
+    >>> softmax_jacobian(torch.tensor([0.0, 0.0]))
+    tensor([[ 0.2500, -0.2500],
+            [-0.2500,  0.2500]])
+    """
+    s = softmax(z, dim=-1)
+    return torch.diag_embed(s) - s.unsqueeze(-1) * s.unsqueeze(-2)
+
+
+def log_softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    r"""Logarithm of softmax, computed stably with log-sum-exp.
+
+    .. math::
+        \log \operatorname{softmax}(z)_i = z_i - \operatorname{LSE}(z)
+        = (z_i - m) - \log \sum_j e^{z_j - m} .
+
+    Computing ``log(softmax(z))`` instead loses everything below the smallest positive
+    float: a probability that underflows to 0 has logarithm :math:`-\infty`, while this
+    formula returns the exact finite value.
+
+    Parameters
+    ----------
+    z : torch.Tensor, shape (..., C, ...)
+        Floating-point logits.
+    dim : int
+        The class dimension.
+
+    Returns
+    -------
+    torch.Tensor, shape of ``z``
+        Log-probabilities (all :math:`\le 0`).
+
+    Raises
+    ------
+    TypeError
+        If ``z`` is not a floating-point tensor or ``dim`` is not an int.
+    ValueError
+        If ``z`` is 0-d or ``dim`` is out of range.
+
+    Examples
+    --------
+    >>> log_softmax(torch.tensor([1e4, 0.0]))
+    tensor([     0., -10000.])
+    """
+    _check_float(z, "z")
+    dim = _check_dim(z, dim, "z")
+    shifted = z - z.detach().amax(dim=dim, keepdim=True)  # the shift is a constant
+    return shifted - torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))
+
+
+def log_softmax_backward(grad_output: torch.Tensor, output: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    r"""Vector-Jacobian product of log-softmax.
+
+    With :math:`\ell = \log \operatorname{softmax}(z)` and :math:`g = \partial L/\partial \ell`,
+
+    .. math::
+        \frac{\partial L}{\partial z_j} = g_j - e^{\ell_j} \sum_i g_i .
+
+    Parameters
+    ----------
+    grad_output : torch.Tensor, shape of ``output``
+        :math:`\partial L / \partial \ell`.
+    output : torch.Tensor, shape (..., C, ...)
+        The log-probabilities :math:`\ell` of the forward pass.
+    dim : int
+        The class dimension used in the forward pass.
+
+    Returns
+    -------
+    torch.Tensor, shape of ``output``
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a floating-point tensor.
+    ValueError
+        If the shapes or devices differ, or ``dim`` is out of range.
+
+    Examples
+    --------
+    >>> ell = log_softmax(torch.tensor([0.0, 0.0]))
+    >>> log_softmax_backward(torch.tensor([-1.0, 0.0]), ell)  # gradient of -log s_0
+    tensor([-0.5000,  0.5000])
+    """
+    _check_float(grad_output, "grad_output")
+    _check_float(output, "output")
+    _check_same_shape(grad_output, output, "grad_output", "output")
+    _check_same_device(grad_output, output, "grad_output", "output")
+    dim = _check_dim(output, dim, "output")
+    return grad_output - torch.exp(output) * grad_output.sum(dim=dim, keepdim=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Cross-entropy
+# ---------------------------------------------------------------------------------------
+
+
+def _ce_target_distribution(
+    logits: torch.Tensor, target: torch.Tensor, label_smoothing: float
+) -> tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+    """Validate (logits, target).
+
+    Returns the logits with classes last, the (smoothed) target distribution, and the class
+    indices as int64 (``None`` for probability targets).
+    """
+    _check_float(logits, "logits")
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
+    if logits.dim() == 0:
+        raise ValueError("logits must have shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
+    _check_same_device(target, logits, "target", "logits")
+    class_dim = 0 if logits.dim() == 1 else 1
+    classes = logits.shape[class_dim]
+    if classes == 0:
+        raise ValueError("logits must have at least one class, got 0")
+    z = logits.movedim(class_dim, -1)  # (..., C)
+    if target.dtype == torch.bool:
+        raise TypeError("target must hold integer class indices or floating-point class probabilities, got torch.bool")
+    if target.dtype.is_floating_point:
+        if target.shape != logits.shape:
+            raise ValueError(
+                f"target of floating dtype holds class probabilities and must have the shape of logits, "
+                f"{tuple(logits.shape)}, got {tuple(target.shape)} (use an integer tensor for class indices)"
+            )
+        t = target.movedim(class_dim, -1).to(z.dtype)
+        _check_distribution(t, "target")
+        index = None
+    elif not target.dtype.is_complex:
+        expected = z.shape[:-1]
+        if target.shape != expected:
+            if target.dim() >= 1 and z.dim() >= 2 and target.shape[0] != z.shape[0]:
+                raise ValueError(
+                    f"target must have one class index per example: logits have batch size "
+                    f"{z.shape[0]}, target has {target.shape[0]}"
+                )
+            raise ValueError(f"target of class indices must have shape {tuple(expected)}, got {tuple(target.shape)}")
+        if target.numel() > 0:
+            lo, hi = int(target.min()), int(target.max())
+            if lo < 0 or hi >= classes:
+                bad = lo if lo < 0 else hi
+                raise ValueError(f"target holds class index {bad}, out of range [0, {classes - 1}] for {classes} classes")
+        index = target.long()
+        t = torch.zeros_like(z).scatter_(-1, index.unsqueeze(-1), 1.0)
+    else:
+        raise TypeError(f"target must hold integer class indices or floating-point class probabilities, got {target.dtype}")
+    if label_smoothing > 0:
+        t = t * (1.0 - label_smoothing) + label_smoothing / classes
+    return z, t, index
+
+
+def cross_entropy(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> torch.Tensor:
+    r"""Cross-entropy between the softmax of ``logits`` and ``target``.
+
+    For one example with logits :math:`z \in \mathbb{R}^C` and target distribution
+    :math:`t` (a one-hot vector for a class index :math:`y`),
+
+    .. math::
+        \ell(z, t) = -\sum_{c=1}^{C} t_c \log \operatorname{softmax}(z)_c
+        = \operatorname{LSE}(z) - \sum_c t_c z_c ,
+        \qquad \ell(z, y) = \operatorname{LSE}(z) - z_y .
+
+    Label smoothing :math:`\varepsilon` replaces :math:`t` by
+    :math:`(1 - \varepsilon)\, t + \varepsilon / C`. The semantics (shapes, reductions,
+    smoothing) are those of :func:`torch.nn.functional.cross_entropy` without ``weight``
+    and ``ignore_index``. Logits of :math:`-\infty` (masked classes) are allowed where the
+    target puts no mass; for probability targets this uses :math:`0 \log 0 = 0`, where
+    PyTorch returns NaN.
+
+    Parameters
+    ----------
+    logits : torch.Tensor, shape (C,), (N, C) or (N, C, d1, ..., dk)
+        Floating-point scores; the class dimension is 1 (0 for a single example).
+    target : torch.Tensor, shape (), (N,) or (N, d1, ..., dk) of integers, or shape of ``logits``
+        Class indices in :math:`[0, C)` (integer dtype) or class probabilities (floating
+        dtype, non-negative, summing to 1 over the class dimension).
+    reduction : {"mean", "sum", "none"}
+        Average over examples (and positions), sum, or return one loss per example.
+    label_smoothing : float
+        :math:`\varepsilon \in [0, 1]`.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar, or shape (N, d1, ..., dk) for ``reduction="none"``.
+
+    Raises
+    ------
+    TypeError
+        If ``logits`` is not a floating-point tensor, or ``target`` is not a tensor of
+        integers or floats.
+    ValueError
+        If the batch sizes or shapes do not match, a class index is out of range, target
+        probabilities are negative or do not sum to 1, ``reduction`` is unknown, or
+        ``label_smoothing`` is outside [0, 1].
+
+    Examples
+    --------
+    >>> z = torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    >>> cross_entropy(z, torch.tensor([0, 2]), reduction="none")
+    tensor([0.2395, 1.0986])
+    >>> cross_entropy(torch.tensor([[1e4, 0.0]]), torch.tensor([1]))
+    tensor(10000.)
+    """
+    reduction = _check_reduction(reduction)
+    label_smoothing = _check_number(label_smoothing, "label_smoothing", 0.0, 1.0)
+    z, t, index = _ce_target_distribution(logits, target, label_smoothing)
+    log_p = log_softmax(z, dim=-1)
+    if index is not None:
+        # gather the true class's log-probability: a logit of -inf on another class is fine
+        loss = -log_p.gather(-1, index.unsqueeze(-1)).squeeze(-1)
+        if label_smoothing > 0:
+            loss = (1.0 - label_smoothing) * loss - label_smoothing * log_p.mean(dim=-1)
+    else:
+        # 0 * log 0 = 0: classes with zero target mass contribute nothing, even at logit -inf
+        loss = -torch.where(t > 0, t * log_p, torch.zeros_like(log_p)).sum(dim=-1)
+    return _reduce(loss, reduction)
+
+
+def cross_entropy_grad(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> torch.Tensor:
+    r"""Gradient of :func:`cross_entropy` with respect to the logits.
+
+    Because :math:`\ell = \operatorname{LSE}(z) - \sum_c t_c z_c` and
+    :math:`\sum_c t_c = 1`,
+
+    .. math::
+        \frac{\partial \ell}{\partial z} = \operatorname{softmax}(z) - t ,
+
+    divided by the number of losses averaged for ``reduction="mean"``: for a batch of
+    :math:`N` class indices this is :math:`(\operatorname{softmax}(z) - \operatorname{onehot}(y)) / N`.
+    For ``reduction="none"`` each example's gradient of its own loss is returned (the
+    gradient of the sum).
+
+    Parameters
+    ----------
+    logits, target, reduction, label_smoothing
+        As in :func:`cross_entropy`.
+
+    Returns
+    -------
+    torch.Tensor, shape of ``logits``
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`cross_entropy`.
+
+    Examples
+    --------
+    >>> z = torch.tensor([[0.0, 0.0], [0.0, 0.0]])
+    >>> cross_entropy_grad(z, torch.tensor([0, 1]))
+    tensor([[-0.2500,  0.2500],
+            [ 0.2500, -0.2500]])
+    """
+    reduction = _check_reduction(reduction)
+    label_smoothing = _check_number(label_smoothing, "label_smoothing", 0.0, 1.0)
+    z, t, _ = _ce_target_distribution(logits, target, label_smoothing)
+    grad = softmax(z, dim=-1) - t
+    grad = grad * _grad_scale(z[..., 0].numel(), reduction)
+    class_dim = 0 if logits.dim() == 1 else 1
+    return grad.movedim(-1, class_dim)
+
+
+# ---------------------------------------------------------------------------------------
+# Binary cross-entropy and squared error
+# ---------------------------------------------------------------------------------------
+
+
+def _check_pair(input: torch.Tensor, target: torch.Tensor, input_name: str) -> None:
+    _check_float(input, input_name)
+    _check_float(target, "target")
+    _check_same_device(target, input, "target", input_name)
+    _check_same_shape(target, input, "target", input_name)
+
+
+def binary_cross_entropy_with_logits(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    r"""Binary cross-entropy of :math:`\sigma(z)` against targets in [0, 1], computed stably.
+
+    .. math::
+        \ell(z, y) = -y \log \sigma(z) - (1 - y) \log(1 - \sigma(z))
+        = \max(z, 0) - z y + \log\bigl(1 + e^{-|z|}\bigr),
+
+    the right-hand form never exponentiates a positive number. This is the negative
+    log-likelihood of a Bernoulli variable with success probability :math:`\sigma(z)`.
+
+    Parameters
+    ----------
+    logits : torch.Tensor, any shape
+        Floating-point scores :math:`z`.
+    target : torch.Tensor, shape of ``logits``
+        Labels or soft labels :math:`y \in [0, 1]`.
+    reduction : {"mean", "sum", "none"}
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar, or the shape of ``logits`` for ``reduction="none"``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a floating-point tensor.
+    ValueError
+        If the shapes or devices differ, a target lies outside [0, 1], or ``reduction``
+        is unknown.
+
+    Examples
+    --------
+    >>> binary_cross_entropy_with_logits(torch.tensor([0.0, 1e4, -1e4]), torch.tensor([1.0, 0.0, 0.0]), reduction="none")
+    tensor([6.9315e-01, 1.0000e+04, 0.0000e+00])
+    """
+    reduction = _check_reduction(reduction)
+    _check_pair(logits, target, "logits")
+    _check_unit_interval(target, "target")
+    # max(z, 0) and -|z| written with torch.where so that autograd gets the true derivative
+    # sigma(z) - y also at z = 0 (clamp and abs would give the subgradients 1 and 0 there).
+    positive = logits >= 0
+    relu = torch.where(positive, logits, torch.zeros_like(logits))
+    minus_abs = torch.where(positive, -logits, logits)
+    loss = relu - logits * target + torch.log1p(torch.exp(minus_abs))
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits_grad(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    r"""Gradient of :func:`binary_cross_entropy_with_logits` with respect to the logits.
+
+    .. math::
+        \frac{\partial \ell}{\partial z} = \sigma(z) - y ,
+
+    divided by the number of elements for ``reduction="mean"``.
+
+    Parameters
+    ----------
+    logits, target, reduction
+        As in :func:`binary_cross_entropy_with_logits`.
+
+    Returns
+    -------
+    torch.Tensor, shape of ``logits``
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`binary_cross_entropy_with_logits`.
+
+    Examples
+    --------
+    >>> binary_cross_entropy_with_logits_grad(torch.tensor([0.0, 0.0]), torch.tensor([1.0, 0.0]))
+    tensor([-0.2500,  0.2500])
+    """
+    reduction = _check_reduction(reduction)
+    _check_pair(logits, target, "logits")
+    _check_unit_interval(target, "target")
+    return (torch.sigmoid(logits) - target) * _grad_scale(logits.numel(), reduction)
+
+
+def mse(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    r"""Mean squared error.
+
+    .. math::
+        \operatorname{MSE}(\hat y, y) = \frac{1}{n} \sum_{i=1}^{n} (\hat y_i - y_i)^2
+
+    over all :math:`n` elements (``"mean"``), or the sum, or the elementwise squares
+    (``"none"``), as :func:`torch.nn.functional.mse_loss`. Up to an additive constant and a
+    factor, it is the negative log-likelihood of a Gaussian with mean :math:`\hat y` and
+    fixed variance.
+
+    Parameters
+    ----------
+    input : torch.Tensor, any shape
+        Predictions :math:`\hat y`.
+    target : torch.Tensor, shape of ``input``
+        Targets :math:`y` (no broadcasting: a shape mismatch is an error).
+    reduction : {"mean", "sum", "none"}
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar, or the shape of ``input`` for ``reduction="none"``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a floating-point tensor.
+    ValueError
+        If the shapes or devices differ or ``reduction`` is unknown.
+
+    Examples
+    --------
+    >>> mse(torch.tensor([0.1, 0.1, 0.8]), torch.tensor([0.0, 0.0, 1.0]))
+    tensor(0.0200)
+    """
+    reduction = _check_reduction(reduction)
+    _check_pair(input, target, "input")
+    return _reduce((input - target) ** 2, reduction)
+
+
+def mse_grad(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    r"""Gradient of :func:`mse` with respect to ``input``.
+
+    .. math::
+        \frac{\partial \operatorname{MSE}}{\partial \hat y_i} = \frac{2}{n} (\hat y_i - y_i)
+
+    (without the :math:`1/n` for ``"sum"`` and ``"none"``).
+
+    Parameters
+    ----------
+    input, target, reduction
+        As in :func:`mse`.
+
+    Returns
+    -------
+    torch.Tensor, shape of ``input``
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`mse`.
+
+    Examples
+    --------
+    >>> mse_grad(torch.tensor([0.1, 0.1, 0.8]), torch.tensor([0.0, 0.0, 1.0]))
+    tensor([ 0.0667,  0.0667, -0.1333])
+    """
+    reduction = _check_reduction(reduction)
+    _check_pair(input, target, "input")
+    return 2.0 * (input - target) * _grad_scale(input.numel(), reduction)
+
+
+# ---------------------------------------------------------------------------------------
+# Entropy and KL divergence
+# ---------------------------------------------------------------------------------------
+
+
+def entropy(p: torch.Tensor) -> torch.Tensor:
+    r"""Shannon entropy of probability vectors along the last dimension, in nats.
+
+    .. math::
+        H(P) = -\sum_x P(x) \log P(x), \qquad 0 \log 0 = 0 .
+
+    Divide by :math:`\log 2` for bits.
+
+    Parameters
+    ----------
+    p : torch.Tensor, shape (..., C)
+        Non-negative entries summing to 1 over the last dimension.
+
+    Returns
+    -------
+    torch.Tensor, shape (...)
+        Between 0 (a one-hot vector) and :math:`\log C` (the uniform distribution).
+
+    Raises
+    ------
+    TypeError
+        If ``p`` is not a floating-point tensor.
+    ValueError
+        If ``p`` is 0-d, has negative entries or does not sum to 1.
+
+    Examples
+    --------
+    >>> entropy(torch.tensor([[0.0, 0.0, 1.0, 0.0], [0.25, 0.25, 0.25, 0.25]]))
+    tensor([0.0000, 1.3863])
+    """
+    _check_float(p, "p")
+    _check_dim(p, -1, "p")
+    _check_distribution(p, "p")
+    return 0.0 - torch.xlogy(p, p).sum(dim=-1)  # 0.0 - x turns -0.0 into 0.0
+
+
+def entropy_grad(p: torch.Tensor) -> torch.Tensor:
+    r"""Partial derivatives of :func:`entropy` with respect to each entry of ``p``.
+
+    .. math::
+        \frac{\partial H}{\partial P(x)} = -\log P(x) - 1 ,
+
+    treating the entries as free variables (the constraint :math:`\sum_x P(x) = 1` is not
+    projected out). Where :math:`P(x) = 0` the derivative is :math:`+\infty`.
+
+    Parameters
+    ----------
+    p : torch.Tensor, shape (..., C)
+        As in :func:`entropy`.
+
+    Returns
+    -------
+    torch.Tensor, shape of ``p``
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`entropy`.
+
+    Examples
+    --------
+    >>> entropy_grad(torch.tensor([0.5, 0.5]))
+    tensor([-0.3069, -0.3069])
+    """
+    _check_float(p, "p")
+    _check_dim(p, -1, "p")
+    _check_distribution(p, "p")
+    return -torch.log(p) - 1.0
+
+
+def _check_p_q(p: torch.Tensor, q: torch.Tensor) -> None:
+    _check_float(p, "p")
+    _check_float(q, "q")
+    _check_dim(p, -1, "p")
+    _check_same_device(q, p, "q", "p")
+    _check_same_shape(q, p, "q", "p")
+    _check_distribution(p, "p")
+    _check_distribution(q, "q")
+
+
+def kl_divergence(p: torch.Tensor, q: torch.Tensor, reduction: str = "none") -> torch.Tensor:
+    r"""Kullback-Leibler divergence :math:`\mathrm{KL}(P \,\|\, Q)` along the last dimension.
+
+    .. math::
+        \mathrm{KL}(P \,\|\, Q) = \sum_x P(x) \log \frac{P(x)}{Q(x)} = H(P, Q) - H(P),
+
+    with :math:`0 \log(0/q) = 0` for every :math:`q` and the value :math:`+\infty` wherever
+    :math:`Q(x) = 0 < P(x)`.
+
+    Parameters
+    ----------
+    p : torch.Tensor, shape (..., C)
+        The reference distribution :math:`P` (e.g. the labels).
+    q : torch.Tensor, shape of ``p``
+        The approximating distribution :math:`Q` (e.g. the model).
+    reduction : {"none", "mean", "sum"}
+        One divergence per distribution (``"none"``, the default), their mean over the
+        distributions, or their sum. ``"mean"`` here averages over *distributions*, i.e.
+        it is :func:`torch.nn.functional.kl_div`'s ``"batchmean"`` for 2-D inputs, not
+        its elementwise ``"mean"``.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (...) for ``"none"``, else a scalar. Always :math:`\ge 0`.
+
+    Raises
+    ------
+    TypeError
+        If ``p`` or ``q`` is not a floating-point tensor.
+    ValueError
+        If the shapes or devices differ, an argument is not a probability vector, or
+        ``reduction`` is unknown.
+
+    Examples
+    --------
+    >>> p = torch.tensor([0.0, 0.0, 1.0, 0.0])
+    >>> q = torch.tensor([0.1, 0.2, 0.6, 0.1])
+    >>> kl_divergence(p, q)
+    tensor(0.5108)
+    >>> kl_divergence(q, p)
+    tensor(inf)
+    """
+    reduction = _check_reduction(reduction)
+    _check_p_q(p, q)
+    kl = (torch.xlogy(p, p) - torch.xlogy(p, q)).sum(dim=-1)
+    return _reduce(kl, reduction)
+
+
+def kl_divergence_grad(p: torch.Tensor, q: torch.Tensor, reduction: str = "none") -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Partial derivatives of :func:`kl_divergence` with respect to ``p`` and ``q``.
+
+    .. math::
+        \frac{\partial\, \mathrm{KL}}{\partial P(x)} = \log \frac{P(x)}{Q(x)} + 1,
+        \qquad
+        \frac{\partial\, \mathrm{KL}}{\partial Q(x)} = -\frac{P(x)}{Q(x)},
+
+    treating entries as free variables; divided by the number of distributions for
+    ``reduction="mean"``. The derivative in :math:`P(x)` is :math:`-\infty` where
+    :math:`P(x) = 0 < Q(x)`; the one in :math:`Q(x)` is 0 where :math:`P(x) = 0`.
+
+    Parameters
+    ----------
+    p, q, reduction
+        As in :func:`kl_divergence`.
+
+    Returns
+    -------
+    grad_p, grad_q : torch.Tensor, shape of ``p``
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`kl_divergence`.
+
+    Examples
+    --------
+    >>> kl_divergence_grad(torch.tensor([0.5, 0.5]), torch.tensor([0.5, 0.5]))
+    (tensor([1., 1.]), tensor([-1., -1.]))
+    """
+    reduction = _check_reduction(reduction)
+    _check_p_q(p, q)
+    scale = _grad_scale(p[..., 0].numel(), reduction)
+    grad_p = (torch.log(p) - torch.log(q) + 1.0) * scale
+    grad_q = -torch.where(p > 0, p / q, torch.zeros_like(p)) * scale
+    return grad_p, grad_q
+
+
+def _check_logit_pair(p_logits: torch.Tensor, q_logits: torch.Tensor) -> None:
+    _check_float(p_logits, "p_logits")
+    _check_float(q_logits, "q_logits")
+    _check_dim(p_logits, -1, "p_logits")
+    _check_same_device(q_logits, p_logits, "q_logits", "p_logits")
+    _check_same_shape(q_logits, p_logits, "q_logits", "p_logits")
+
+
+def kl_divergence_logits(p_logits: torch.Tensor, q_logits: torch.Tensor, reduction: str = "none") -> torch.Tensor:
+    r"""KL divergence between the softmax distributions of two sets of logits.
+
+    With :math:`\log P = \operatorname{log\_softmax}(a)` and
+    :math:`\log Q = \operatorname{log\_softmax}(b)` along the last dimension,
+
+    .. math::
+        \mathrm{KL}(P \,\|\, Q) = \sum_x P(x) \bigl(\log P(x) - \log Q(x)\bigr),
+
+    computed from log-probabilities, so it stays finite and accurate when a probability
+    underflows (logits of magnitude :math:`10^4`).
+
+    Parameters
+    ----------
+    p_logits : torch.Tensor, shape (..., C)
+        Logits :math:`a` of :math:`P` (e.g. a teacher or the old policy).
+    q_logits : torch.Tensor, shape of ``p_logits``
+        Logits :math:`b` of :math:`Q` (e.g. a student or the new policy).
+    reduction : {"none", "mean", "sum"}
+        As in :func:`kl_divergence`.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (...) for ``"none"``, else a scalar.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a floating-point tensor.
+    ValueError
+        If the shapes or devices differ or ``reduction`` is unknown.
+
+    Examples
+    --------
+    >>> a = torch.tensor([0.0, 0.0], dtype=torch.float64)
+    >>> b = torch.tensor([1e4, 0.0], dtype=torch.float64)
+    >>> round(float(kl_divergence_logits(a, b)), 4)  # (0 + 1e4) / 2 - log 2
+    4999.3069
+    """
+    reduction = _check_reduction(reduction)
+    _check_logit_pair(p_logits, q_logits)
+    log_p = log_softmax(p_logits, dim=-1)
+    log_q = log_softmax(q_logits, dim=-1)
+    kl = (torch.exp(log_p) * (log_p - log_q)).sum(dim=-1)
+    return _reduce(kl, reduction)
+
+
+def kl_divergence_logits_grad(p_logits: torch.Tensor, q_logits: torch.Tensor, reduction: str = "none") -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Gradients of :func:`kl_divergence_logits` with respect to both sets of logits.
+
+    .. math::
+        \frac{\partial\, \mathrm{KL}}{\partial b} = Q - P,
+        \qquad
+        \frac{\partial\, \mathrm{KL}}{\partial a_j} = P(j)\bigl(\log P(j) - \log Q(j)
+        - \mathrm{KL}(P \,\|\, Q)\bigr),
+
+    divided by the number of distributions for ``reduction="mean"``. The first is the
+    cross-entropy gradient: with :math:`P` fixed, minimizing KL and cross-entropy in
+    :math:`b` is the same problem.
+
+    Parameters
+    ----------
+    p_logits, q_logits, reduction
+        As in :func:`kl_divergence_logits`.
+
+    Returns
+    -------
+    grad_p_logits, grad_q_logits : torch.Tensor, shape of ``p_logits``
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`kl_divergence_logits`.
+
+    Examples
+    --------
+    >>> _, g = kl_divergence_logits_grad(torch.tensor([0.0, 0.0]), torch.tensor([0.0, 0.0]))
+    >>> g
+    tensor([0., 0.])
+    """
+    reduction = _check_reduction(reduction)
+    _check_logit_pair(p_logits, q_logits)
+    log_p = log_softmax(p_logits, dim=-1)
+    log_q = log_softmax(q_logits, dim=-1)
+    p, q = torch.exp(log_p), torch.exp(log_q)
+    diff = log_p - log_q
+    kl = (p * diff).sum(dim=-1, keepdim=True)
+    scale = _grad_scale(p[..., 0].numel(), reduction)
+    return p * (diff - kl) * scale, (q - p) * scale
+
+
+# ---------------------------------------------------------------------------------------
+# KL at work: distillation and the Gaussian KL of a VAE
+# ---------------------------------------------------------------------------------------
+
+
+def distillation_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    target: torch.Tensor,
+    temperature: float = 2.0,
+    alpha: float = 0.5,
+) -> torch.Tensor:
+    r"""Knowledge-distillation loss of Hinton, Vinyals and Dean (2015), averaged over the batch.
+
+    With :math:`P_T = \operatorname{softmax}(t / T)` from the teacher and
+    :math:`Q_T = \operatorname{softmax}(s / T)` from the student,
+
+    .. math::
+        L = \alpha\, T^2\, \mathrm{KL}(P_T \,\|\, Q_T)
+            + (1 - \alpha)\, \operatorname{CE}(s, y) .
+
+    The factor :math:`T^2` keeps the soft term's gradient, :math:`T (Q_T - P_T)`, on the
+    scale of the hard term's as the temperature grows.
+
+    Parameters
+    ----------
+    student_logits : torch.Tensor, shape (N, C)
+        Logits :math:`s` of the student (the model being trained).
+    teacher_logits : torch.Tensor, shape (N, C)
+        Logits :math:`t` of the teacher (treated as constants).
+    target : torch.Tensor of integers, shape (N,)
+        Hard labels :math:`y`.
+    temperature : float
+        :math:`T > 0`; larger values soften both distributions.
+    alpha : float
+        Weight :math:`\alpha \in [0, 1]` of the soft (teacher) term.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar.
+
+    Raises
+    ------
+    TypeError
+        If the logits are not floating-point tensors or a number has the wrong type.
+    ValueError
+        If the shapes do not match, a label is out of range, ``temperature`` is not
+        positive, or ``alpha`` is outside [0, 1].
+
+    Examples
+    --------
+    >>> s = torch.tensor([[1.0, 0.0]]); y = torch.tensor([0])
+    >>> distillation_loss(s, s, y, temperature=4.0, alpha=1.0)  # student = teacher
+    tensor(0.)
+    """
+    temperature = _check_number(temperature, "temperature", 0.0, math.inf, low_open=True)
+    alpha = _check_number(alpha, "alpha", 0.0, 1.0)
+    _check_float(student_logits, "student_logits")
+    if student_logits.dim() != 2:
+        raise ValueError(f"student_logits must have shape (N, C), got {tuple(student_logits.shape)}")
+    _check_float(teacher_logits, "teacher_logits")
+    _check_same_device(teacher_logits, student_logits, "teacher_logits", "student_logits")
+    _check_same_shape(teacher_logits, student_logits, "teacher_logits", "student_logits")
+    soft = kl_divergence_logits(teacher_logits / temperature, student_logits / temperature, reduction="mean")
+    hard = cross_entropy(student_logits, target, reduction="mean")
+    return alpha * temperature**2 * soft + (1.0 - alpha) * hard
+
+
+def distillation_loss_grad(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    target: torch.Tensor,
+    temperature: float = 2.0,
+    alpha: float = 0.5,
+) -> torch.Tensor:
+    r"""Gradient of :func:`distillation_loss` with respect to the student's logits.
+
+    .. math::
+        \frac{\partial L}{\partial s} = \frac{1}{N}\Bigl(\alpha\, T\, (Q_T - P_T)
+        + (1 - \alpha)\, (\operatorname{softmax}(s) - \operatorname{onehot}(y))\Bigr).
+
+    Parameters
+    ----------
+    student_logits, teacher_logits, target, temperature, alpha
+        As in :func:`distillation_loss`.
+
+    Returns
+    -------
+    torch.Tensor, shape (N, C)
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`distillation_loss`.
+
+    Examples
+    --------
+    >>> s = torch.tensor([[1.0, 0.0]]); y = torch.tensor([0])
+    >>> distillation_loss_grad(s, s, y, temperature=4.0, alpha=1.0)
+    tensor([[0., 0.]])
+    """
+    temperature = _check_number(temperature, "temperature", 0.0, math.inf, low_open=True)
+    alpha = _check_number(alpha, "alpha", 0.0, 1.0)
+    _check_float(student_logits, "student_logits")
+    if student_logits.dim() != 2:
+        raise ValueError(f"student_logits must have shape (N, C), got {tuple(student_logits.shape)}")
+    _check_float(teacher_logits, "teacher_logits")
+    _check_same_device(teacher_logits, student_logits, "teacher_logits", "student_logits")
+    _check_same_shape(teacher_logits, student_logits, "teacher_logits", "student_logits")
+    _, soft = kl_divergence_logits_grad(teacher_logits / temperature, student_logits / temperature, reduction="mean")
+    hard = cross_entropy_grad(student_logits, target, reduction="mean")
+    return alpha * temperature * soft + (1.0 - alpha) * hard
+
+
+def gaussian_kl(
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    prior_mu: Optional[torch.Tensor] = None,
+    prior_logvar: Optional[torch.Tensor] = None,
+) -> torch.Tensor:
+    r"""KL divergence between diagonal Gaussians, summed over the last dimension.
+
+    For :math:`Q = \mathcal{N}(\mu, \operatorname{diag}\sigma^2)` and
+    :math:`P = \mathcal{N}(\mu_p, \operatorname{diag}\sigma_p^2)`,
+
+    .. math::
+        \mathrm{KL}(Q \,\|\, P) = \frac12 \sum_j \Bigl(
+        \log\frac{\sigma_{p,j}^2}{\sigma_j^2} + \frac{\sigma_j^2 + (\mu_j - \mu_{p,j})^2}{\sigma_{p,j}^2} - 1
+        \Bigr),
+
+    which for the standard normal prior of a VAE is
+    :math:`\frac12 \sum_j (\sigma_j^2 + \mu_j^2 - 1 - \log \sigma_j^2)`.
+
+    Parameters
+    ----------
+    mu : torch.Tensor, shape (..., D)
+        Means of :math:`Q`.
+    logvar : torch.Tensor, shape of ``mu``
+        Log-variances :math:`\log \sigma^2` of :math:`Q`.
+    prior_mu, prior_logvar : torch.Tensor, broadcastable to ``mu``, optional
+        Parameters of :math:`P`; default 0 (the standard normal).
+
+    Returns
+    -------
+    torch.Tensor, shape (...)
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a floating-point tensor.
+    ValueError
+        If ``logvar``'s shape differs from ``mu``'s, ``mu`` is 0-d, or a prior parameter
+        does not broadcast to ``mu``.
+
+    Examples
+    --------
+    >>> gaussian_kl(torch.tensor([1.0, 0.0]), torch.tensor([0.0, 0.0]))
+    tensor(0.5000)
+    """
+    mu_p, logvar_p = _check_gaussians(mu, logvar, prior_mu, prior_logvar)
+    var_ratio = torch.exp(logvar - logvar_p)
+    terms = logvar_p - logvar + var_ratio + (mu - mu_p) ** 2 * torch.exp(-logvar_p) - 1.0
+    return 0.5 * terms.sum(dim=-1)
+
+
+def gaussian_kl_grad(
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    prior_mu: Optional[torch.Tensor] = None,
+    prior_logvar: Optional[torch.Tensor] = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Gradients of :func:`gaussian_kl` with respect to ``mu`` and ``logvar``.
+
+    .. math::
+        \frac{\partial\, \mathrm{KL}}{\partial \mu_j} = \frac{\mu_j - \mu_{p,j}}{\sigma_{p,j}^2},
+        \qquad
+        \frac{\partial\, \mathrm{KL}}{\partial \log\sigma_j^2} = \frac12\Bigl(\frac{\sigma_j^2}{\sigma_{p,j}^2} - 1\Bigr).
+
+    Parameters
+    ----------
+    mu, logvar, prior_mu, prior_logvar
+        As in :func:`gaussian_kl`.
+
+    Returns
+    -------
+    grad_mu, grad_logvar : torch.Tensor, shape of ``mu``
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`gaussian_kl`.
+
+    Examples
+    --------
+    >>> gaussian_kl_grad(torch.tensor([1.0]), torch.tensor([0.0]))
+    (tensor([1.]), tensor([0.]))
+    """
+    mu_p, logvar_p = _check_gaussians(mu, logvar, prior_mu, prior_logvar)
+    grad_mu = (mu - mu_p) * torch.exp(-logvar_p)
+    grad_logvar = 0.5 * (torch.exp(logvar - logvar_p) - 1.0)
+    return grad_mu.expand_as(mu).clone(), grad_logvar.expand_as(mu).clone()
+
+
+def _check_gaussians(
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    prior_mu: Optional[torch.Tensor],
+    prior_logvar: Optional[torch.Tensor],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    _check_float(mu, "mu")
+    _check_float(logvar, "logvar")
+    _check_dim(mu, -1, "mu")
+    _check_same_device(logvar, mu, "logvar", "mu")
+    _check_same_shape(logvar, mu, "logvar", "mu")
+    out = []
+    for value, name in ((prior_mu, "prior_mu"), (prior_logvar, "prior_logvar")):
+        if value is None:
+            value = torch.zeros((), dtype=mu.dtype, device=mu.device)
+        _check_float(value, name)
+        _check_same_device(value, mu, name, "mu")
+        try:
+            shape = torch.broadcast_shapes(value.shape, mu.shape)
+        except RuntimeError:
+            shape = None
+        if shape != mu.shape:
+            raise ValueError(f"{name} must broadcast to the shape of mu, {tuple(mu.shape)}, got {tuple(value.shape)}")
+        out.append(value)
+    return out[0], out[1]

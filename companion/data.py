@@ -13,7 +13,7 @@ from typing import Optional, Union
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
 __all__ = ["circles", "digits", "loader", "moons", "spirals", "train_val_split"]
 
@@ -306,4 +306,8 @@ def loader(
     generator = None
     if shuffle and seed is not None:
         generator = torch.Generator().manual_seed(seed)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator, drop_last=drop_last)
+    order = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+    # The sampler yields whole lists of indices and the dataset is indexed once per batch
+    # (one gather per tensor) instead of once per example followed by a collate.
+    batches = BatchSampler(order, batch_size=batch_size, drop_last=drop_last)
+    return DataLoader(dataset, sampler=batches, batch_size=None)

@@ -18,7 +18,7 @@ settings.register_profile(
     "default",
     max_examples=40,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
 )
 settings.register_profile("thorough", parent=settings.get_profile("default"), max_examples=400)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
@@ -26,7 +26,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 DEVICES = available_devices()
 
 
-@pytest.fixture(params=DEVICES, ids=str)
+@pytest.fixture(params=DEVICES, ids=str, scope="session")
 def device(request: pytest.FixtureRequest) -> torch.device:
     """Every device torch can use here: cpu, then cuda:i, then mps."""
     return request.param

@@ -1,0 +1,708 @@
+"""Activation functions and their derivatives, written out by hand.
+
+A neuron applies a nonlinearity :math:`\\sigma` to its pre-activation :math:`z = w^\\top x + b`.
+Backpropagation needs the derivative :math:`\\sigma'(z)` evaluated at the same ``z``, so each
+activation ``f`` here sits beside ``f_grad``, its derivative with respect to the input. Every
+function is elementwise, runs on the device and in the dtype of its input, and stays finite
+for large :math:`|x|` (the exponentials are only ever taken of non-positive numbers).
+At the kinks (``x = 0``) the derivatives follow PyTorch's autograd conventions.
+
+``ACTIVATIONS`` maps each name to its ``(fn, grad)`` pair; :func:`get_activation` looks a name
+up with a helpful error.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Callable, Dict, Tuple
+
+import torch
+
+__all__ = [
+    "ACTIVATIONS",
+    "SELU_ALPHA",
+    "SELU_SCALE",
+    "elu",
+    "elu_grad",
+    "get_activation",
+    "leaky_relu",
+    "leaky_relu_grad",
+    "mish",
+    "mish_grad",
+    "relu",
+    "relu_grad",
+    "selu",
+    "selu_grad",
+    "sigmoid",
+    "sigmoid_grad",
+    "softplus",
+    "swish",
+    "swish_grad",
+    "tanh",
+    "tanh_grad",
+]
+
+#: The constant :math:`\alpha` of SELU (Klambauer et al., 2017), as in PyTorch.
+SELU_ALPHA = 1.6732632423543772848170429916717
+#: The constant :math:`\lambda` (scale) of SELU (Klambauer et al., 2017), as in PyTorch.
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _check_input(x: torch.Tensor, name: str = "x") -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
+
+
+def _check_real(value: float, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# sigmoid
+
+
+def sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """Logistic sigmoid, computed without overflow.
+
+    .. math::
+
+        \\sigma(x) = \\frac{1}{1 + e^{-x}} =
+        \\begin{cases} 1 / (1 + e^{-x}) & x \\ge 0 \\\\ e^{x} / (1 + e^{x}) & x < 0 \\end{cases}
+
+    Both branches only exponentiate :math:`-|x| \\le 0`, so no ``inf`` appears.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input of any shape.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+        Values in :math:`[0, 1]`.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor.
+
+    Examples
+    --------
+    >>> sigmoid(torch.tensor([-1000.0, 0.0, 1000.0]))
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    _check_input(x)
+    e = torch.exp(-x.abs())
+    return torch.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_grad(x: torch.Tensor) -> torch.Tensor:
+    """Derivative of the sigmoid at ``x``.
+
+    .. math::
+
+        \\sigma'(x) = \\sigma(x)\\,(1 - \\sigma(x)) = \\sigma(x)\\,\\sigma(-x)
+
+    The second form keeps full relative precision for large :math:`|x|`.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+        Values in :math:`(0, 1/4]`, the maximum at ``x = 0``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor.
+
+    Examples
+    --------
+    >>> sigmoid_grad(torch.tensor([0.0]))
+    tensor([0.2500])
+    """
+    _check_input(x)
+    return sigmoid(x) * sigmoid(-x)
+
+
+# ---------------------------------------------------------------------------------------------
+# tanh
+
+
+def tanh(x: torch.Tensor) -> torch.Tensor:
+    """Hyperbolic tangent, computed without overflow or cancellation.
+
+    .. math::
+
+        \\tanh(x) = \\operatorname{sign}(x)\\,\\frac{1 - e^{-2|x|}}{1 + e^{-2|x|}}
+        = 2\\sigma(2x) - 1
+
+    The numerator is computed as ``-expm1(-2|x|)`` so that small ``x`` keep their digits.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+        Values in :math:`[-1, 1]`.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor.
+
+    Examples
+    --------
+    >>> tanh(torch.tensor([-1000.0, 0.0, 1000.0]))
+    tensor([-1.,  0.,  1.])
+    """
+    _check_input(x)
+    a = x.abs()
+    e = torch.exp(-2.0 * a)
+    return torch.sign(x) * (-torch.expm1(-2.0 * a)) / (1.0 + e)
+
+
+def tanh_grad(x: torch.Tensor) -> torch.Tensor:
+    """Derivative of tanh at ``x``.
+
+    .. math::
+
+        \\tanh'(x) = 1 - \\tanh^2(x) = \\operatorname{sech}^2(x)
+        = \\frac{4 e^{-2|x|}}{(1 + e^{-2|x|})^2}
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+        Values in :math:`(0, 1]`, the maximum at ``x = 0``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor.
+
+    Examples
+    --------
+    >>> tanh_grad(torch.tensor([0.0]))
+    tensor([1.])
+    """
+    _check_input(x)
+    e = torch.exp(-2.0 * x.abs())
+    return 4.0 * e / (1.0 + e) ** 2
+
+
+# ---------------------------------------------------------------------------------------------
+# ReLU family
+
+
+def relu(x: torch.Tensor) -> torch.Tensor:
+    """Rectified linear unit.
+
+    .. math::
+
+        \\operatorname{relu}(x) = \\max(x, 0)
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor.
+
+    Examples
+    --------
+    >>> relu(torch.tensor([-2.0, 0.0, 3.0]))
+    tensor([0., 0., 3.])
+    """
+    _check_input(x)
+    return x.clamp(min=0.0)
+
+
+def relu_grad(x: torch.Tensor) -> torch.Tensor:
+    """Derivative of ReLU at ``x``; 0 at the kink ``x = 0`` (PyTorch's convention).
+
+    .. math::
+
+        \\operatorname{relu}'(x) = \\mathbb{1}[x > 0]
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+        Zeros and ones, in the dtype of ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor.
+
+    Examples
+    --------
+    >>> relu_grad(torch.tensor([-2.0, 0.0, 3.0]))
+    tensor([0., 0., 1.])
+    """
+    _check_input(x)
+    return torch.sign(x.clamp(min=0.0))  # 1 where x > 0, else 0; no boolean temporary
+
+
+def leaky_relu(x: torch.Tensor, negative_slope: float = 0.01) -> torch.Tensor:
+    """Leaky ReLU: a small slope instead of zero for negative inputs.
+
+    .. math::
+
+        \\operatorname{leaky\\_relu}(x) = \\begin{cases} x & x > 0 \\\\ a x & x \\le 0 \\end{cases}
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+    negative_slope : float, default 0.01
+        The slope :math:`a` for :math:`x \\le 0`.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor or ``negative_slope`` is not a real number.
+    ValueError
+        If ``negative_slope`` is not finite.
+
+    Examples
+    --------
+    >>> leaky_relu(torch.tensor([-2.0, 3.0]), negative_slope=0.1)
+    tensor([-0.2000,  3.0000])
+    """
+    _check_input(x)
+    a = _check_real(negative_slope, "negative_slope")
+    return torch.where(x > 0, x, a * x)
+
+
+def leaky_relu_grad(x: torch.Tensor, negative_slope: float = 0.01) -> torch.Tensor:
+    """Derivative of leaky ReLU at ``x``; the slope :math:`a` at ``x = 0`` (as in PyTorch).
+
+    .. math::
+
+        \\operatorname{leaky\\_relu}'(x) = \\begin{cases} 1 & x > 0 \\\\ a & x \\le 0 \\end{cases}
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+    negative_slope : float, default 0.01
+        The slope :math:`a` for :math:`x \\le 0`.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor or ``negative_slope`` is not a real number.
+    ValueError
+        If ``negative_slope`` is not finite.
+
+    Examples
+    --------
+    >>> leaky_relu_grad(torch.tensor([-2.0, 3.0]), negative_slope=0.1)
+    tensor([0.1000, 1.0000])
+    """
+    _check_input(x)
+    a = _check_real(negative_slope, "negative_slope")
+    return torch.where(x > 0, torch.ones_like(x), torch.full_like(x, a))
+
+
+def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+    """Exponential linear unit.
+
+    .. math::
+
+        \\operatorname{elu}(x) = \\begin{cases} x & x > 0 \\\\
+        \\alpha\\,(e^{x} - 1) & x \\le 0 \\end{cases}
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+    alpha : float, default 1.0
+        The saturation value :math:`-\\alpha` for :math:`x \\to -\\infty`.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor or ``alpha`` is not a real number.
+    ValueError
+        If ``alpha`` is not finite.
+
+    Examples
+    --------
+    >>> elu(torch.tensor([-1000.0, 0.0, 2.0]))
+    tensor([-1.,  0.,  2.])
+    """
+    _check_input(x)
+    a = _check_real(alpha, "alpha")
+    return torch.where(x > 0, x, a * torch.expm1(x.clamp(max=0.0)))
+
+
+def elu_grad(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+    """Derivative of ELU at ``x``; :math:`\\alpha` at ``x = 0`` (as in PyTorch).
+
+    .. math::
+
+        \\operatorname{elu}'(x) = \\begin{cases} 1 & x > 0 \\\\ \\alpha e^{x} & x \\le 0 \\end{cases}
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+    alpha : float, default 1.0
+        The ELU constant.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor or ``alpha`` is not a real number.
+    ValueError
+        If ``alpha`` is not finite.
+
+    Examples
+    --------
+    >>> elu_grad(torch.tensor([0.0, 2.0]), alpha=0.5)
+    tensor([0.5000, 1.0000])
+    """
+    _check_input(x)
+    a = _check_real(alpha, "alpha")
+    return torch.where(x > 0, torch.ones_like(x), a * torch.exp(x.clamp(max=0.0)))
+
+
+def selu(x: torch.Tensor) -> torch.Tensor:
+    """Scaled ELU with the self-normalizing constants of Klambauer et al. (2017).
+
+    .. math::
+
+        \\operatorname{selu}(x) = \\lambda\\,\\operatorname{elu}_{\\alpha}(x),\\qquad
+        \\alpha \\approx 1.6733,\\ \\lambda \\approx 1.0507
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor.
+
+    Examples
+    --------
+    >>> selu(torch.tensor([1.0]))
+    tensor([1.0507])
+    """
+    _check_input(x)
+    return SELU_SCALE * elu(x, SELU_ALPHA)
+
+
+def selu_grad(x: torch.Tensor) -> torch.Tensor:
+    """Derivative of SELU at ``x``; :math:`\\lambda\\alpha` at ``x = 0`` (as in PyTorch).
+
+    .. math::
+
+        \\operatorname{selu}'(x) = \\begin{cases} \\lambda & x > 0 \\\\
+        \\lambda\\alpha e^{x} & x \\le 0 \\end{cases}
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor.
+
+    Examples
+    --------
+    >>> selu_grad(torch.tensor([1.0]))
+    tensor([1.0507])
+    """
+    _check_input(x)
+    return SELU_SCALE * elu_grad(x, SELU_ALPHA)
+
+
+# ---------------------------------------------------------------------------------------------
+# smooth self-gated activations
+
+
+def softplus(x: torch.Tensor) -> torch.Tensor:
+    """Softplus, a smooth ReLU, computed without overflow.
+
+    .. math::
+
+        \\operatorname{softplus}(x) = \\log(1 + e^{x}) = \\max(x, 0) + \\log(1 + e^{-|x|})
+
+    Its derivative is the sigmoid.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+        Positive values.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor.
+
+    Examples
+    --------
+    >>> softplus(torch.tensor([-1000.0, 0.0, 1000.0])).tolist()
+    [0.0, 0.6931471824645996, 1000.0]
+    """
+    _check_input(x)
+    return x.clamp(min=0.0) + torch.log1p(torch.exp(-x.abs()))
+
+
+def swish(x: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
+    """Swish (Ramachandran et al., 2017); with :math:`\\beta = 1` it is SiLU.
+
+    .. math::
+
+        \\operatorname{swish}_\\beta(x) = x\\,\\sigma(\\beta x)
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+    beta : float, default 1.0
+        Gate sharpness; :math:`\\beta \\to \\infty` approaches ReLU, :math:`\\beta = 0`
+        gives :math:`x/2`.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor or ``beta`` is not a real number.
+    ValueError
+        If ``beta`` is not finite.
+
+    Examples
+    --------
+    >>> swish(torch.tensor([-1000.0, 0.0, 2.0]))
+    tensor([-0.0000, 0.0000, 1.7616])
+    """
+    _check_input(x)
+    b = _check_real(beta, "beta")
+    return x * sigmoid(b * x)
+
+
+def swish_grad(x: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
+    """Derivative of swish at ``x``.
+
+    .. math::
+
+        \\operatorname{swish}_\\beta'(x) = \\sigma(\\beta x) + \\beta x\\,\\sigma(\\beta x)\\,
+        \\sigma(-\\beta x)
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+    beta : float, default 1.0
+        Gate sharpness.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor or ``beta`` is not a real number.
+    ValueError
+        If ``beta`` is not finite.
+
+    Examples
+    --------
+    >>> swish_grad(torch.tensor([0.0]))
+    tensor([0.5000])
+    """
+    _check_input(x)
+    b = _check_real(beta, "beta")
+    bx = b * x
+    s = sigmoid(bx)
+    return s + bx * s * sigmoid(-bx)
+
+
+def mish(x: torch.Tensor) -> torch.Tensor:
+    """Mish (Misra, 2019), built on the overflow-free :func:`softplus`.
+
+    .. math::
+
+        \\operatorname{mish}(x) = x \\tanh(\\operatorname{softplus}(x))
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor.
+
+    Examples
+    --------
+    >>> mish(torch.tensor([-1000.0, 0.0, 2.0]))
+    tensor([-0.0000, 0.0000, 1.9440])
+    """
+    _check_input(x)
+    return x * tanh(softplus(x))
+
+
+def mish_grad(x: torch.Tensor) -> torch.Tensor:
+    """Derivative of mish at ``x``.
+
+    .. math::
+
+        \\operatorname{mish}'(x) = \\tanh(\\operatorname{softplus}(x))
+        + x\\,\\operatorname{sech}^2(\\operatorname{softplus}(x))\\,\\sigma(x)
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor.
+
+    Examples
+    --------
+    >>> mish_grad(torch.tensor([0.0], dtype=torch.float64))
+    tensor([0.6000], dtype=torch.float64)
+    """
+    _check_input(x)
+    sp = softplus(x)
+    return tanh(sp) + x * tanh_grad(sp) * sigmoid(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# registry
+
+ActivationPair = Tuple[Callable[..., torch.Tensor], Callable[..., torch.Tensor]]
+
+#: Name -> ``(fn, grad)``; ``grad(x)`` is the derivative of ``fn`` at ``x``.
+ACTIVATIONS: Dict[str, ActivationPair] = {
+    "sigmoid": (sigmoid, sigmoid_grad),
+    "tanh": (tanh, tanh_grad),
+    "relu": (relu, relu_grad),
+    "leaky_relu": (leaky_relu, leaky_relu_grad),
+    "elu": (elu, elu_grad),
+    "selu": (selu, selu_grad),
+    "swish": (swish, swish_grad),
+    "mish": (mish, mish_grad),
+}
+
+
+def get_activation(name: str) -> ActivationPair:
+    """Look up an activation and its derivative by name.
+
+    .. math::
+
+        \\texttt{name} \\mapsto (\\sigma, \\sigma')
+
+    Parameters
+    ----------
+    name : str
+        One of the keys of :data:`ACTIVATIONS` (``"silu"`` is accepted as an alias of
+        ``"swish"``).
+
+    Returns
+    -------
+    tuple of callable
+        ``(fn, grad)``.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a string.
+    ValueError
+        If ``name`` is not a known activation.
+
+    Examples
+    --------
+    >>> fn, grad = get_activation("tanh")
+    >>> grad(torch.tensor([0.0]))
+    tensor([1.])
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    key = "swish" if name == "silu" else name
+    if key not in ACTIVATIONS:
+        raise ValueError(f"name must be one of {sorted(ACTIVATIONS)} (or 'silu'), got {name!r}")
+    return ACTIVATIONS[key]

@@ -1,0 +1,192 @@
+"""Tests of companion.activations: values and derivatives against torch in float64."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from companion import activations as A
+from strategies import shapes, tensors
+
+# name -> (ours, ours_grad, torch reference, keyword arguments)
+CASES = {
+    "sigmoid": (A.sigmoid, A.sigmoid_grad, torch.sigmoid, {}),
+    "tanh": (A.tanh, A.tanh_grad, torch.tanh, {}),
+    "relu": (A.relu, A.relu_grad, torch.relu, {}),
+    "leaky_relu": (A.leaky_relu, A.leaky_relu_grad, lambda x: F.leaky_relu(x, 0.01), {}),
+    "leaky_relu_0.2": (
+        lambda x: A.leaky_relu(x, negative_slope=0.2),
+        lambda x: A.leaky_relu_grad(x, negative_slope=0.2),
+        lambda x: F.leaky_relu(x, 0.2),
+        {},
+    ),
+    "elu": (A.elu, A.elu_grad, F.elu, {}),
+    "elu_0.5": (
+        lambda x: A.elu(x, alpha=0.5),
+        lambda x: A.elu_grad(x, alpha=0.5),
+        lambda x: F.elu(x, alpha=0.5),
+        {},
+    ),
+    "selu": (A.selu, A.selu_grad, F.selu, {}),
+    "swish": (A.swish, A.swish_grad, F.silu, {}),
+    "swish_beta2": (
+        lambda x: A.swish(x, beta=2.0),
+        lambda x: A.swish_grad(x, beta=2.0),
+        lambda x: x * torch.sigmoid(2.0 * x),
+        {},
+    ),
+    "mish": (A.mish, A.mish_grad, F.mish, {}),
+}
+NAMES = sorted(CASES)
+SMOOTH = ["sigmoid", "tanh", "selu", "swish", "swish_beta2", "mish", "elu"]
+
+# The device fixture is function-scoped but stateless, so sharing it across examples is safe.
+fixture_ok = settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+
+# wide inputs: exercise overflow in exp for |x| up to 1e4 (exp(710) is already inf)
+WIDE = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False, width=64)
+
+
+def _torch_value_and_grad(ref, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    xr = x.clone().requires_grad_(True)
+    y = ref(xr)
+    (g,) = torch.autograd.grad(y.sum(), xr)
+    return y.detach(), g
+
+
+@pytest.mark.parametrize("name", NAMES)
+@fixture_ok
+@given(x=tensors(shapes(max_dims=2, max_side=8)))
+def test_matches_torch_float64(name: str, x: torch.Tensor, device: torch.device) -> None:
+    fn, grad, ref, _ = CASES[name]
+    x = x.to(device)
+    y_ref, g_ref = _torch_value_and_grad(ref, x)
+    y, g = fn(x), grad(x)
+    assert y.dtype == torch.float64 and y.device == x.device and y.shape == x.shape
+    torch.testing.assert_close(y, y_ref, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(g, g_ref, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@fixture_ok
+@given(x=tensors(shapes(max_dims=1, max_side=10), elements=WIDE))
+def test_matches_torch_and_finite_for_large_inputs(name: str, x: torch.Tensor, device: torch.device) -> None:
+    fn, grad, ref, _ = CASES[name]
+    x = x.to(device)
+    y_ref, g_ref = _torch_value_and_grad(ref, x)
+    y, g = fn(x), grad(x)
+    assert torch.isfinite(y).all() and torch.isfinite(g).all()
+    torch.testing.assert_close(y, y_ref, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(g, g_ref, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_finite_at_extremes(name: str, device: torch.device) -> None:
+    fn, grad, _, _ = CASES[name]
+    for dtype in (torch.float32, torch.float64):
+        big = torch.finfo(dtype).max / 4  # selu scales by 1.05, so leave headroom
+        x = torch.tensor([-big, -1e30, -800.0, -100.0, 0.0, 100.0, 800.0, 1e30, big], dtype=dtype, device=device)
+        assert torch.isfinite(fn(x)).all(), name
+        assert torch.isfinite(grad(x)).all(), name
+
+
+@pytest.mark.parametrize("name", NAMES)
+@fixture_ok
+@given(x=tensors((6,), elements=st.floats(-8.0, 8.0, allow_nan=False, width=64)))
+def test_matches_torch_float32(name: str, x: torch.Tensor, device: torch.device) -> None:
+    fn, grad, ref, _ = CASES[name]
+    x = x.to(device=device, dtype=torch.float32)
+    y_ref, g_ref = _torch_value_and_grad(ref, x)
+    y, g = fn(x), grad(x)
+    assert y.dtype == torch.float32 and g.dtype == torch.float32
+    torch.testing.assert_close(y, y_ref, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(g, g_ref, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", SMOOTH)
+@fixture_ok
+@given(x=tensors((5,), elements=st.floats(-6.0, 6.0, allow_nan=False, width=64)))
+def test_derivative_by_central_differences(name: str, x: torch.Tensor, device: torch.device) -> None:
+    fn, grad, _, _ = CASES[name]
+    x = x.to(device)
+    if name in ("elu", "selu"):  # kink at 0: keep away from it
+        x = torch.where(x.abs() < 1e-3, torch.full_like(x, 0.5), x)
+    h = 1e-6
+    numeric = (fn(x + h) - fn(x - h)) / (2 * h)
+    torch.testing.assert_close(grad(x), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_known_values() -> None:
+    x = torch.tensor([0.0], dtype=torch.float64)
+    assert A.sigmoid(x).item() == 0.5
+    assert A.sigmoid_grad(x).item() == 0.25
+    assert A.tanh(x).item() == 0.0 and A.tanh_grad(x).item() == 1.0
+    assert A.relu_grad(x).item() == 0.0  # PyTorch's convention at the kink
+    assert A.leaky_relu_grad(x, 0.1).item() == pytest.approx(0.1)
+    assert A.elu_grad(x, 2.0).item() == 2.0
+    assert A.selu_grad(x).item() == pytest.approx(A.SELU_SCALE * A.SELU_ALPHA)
+    assert A.swish_grad(x).item() == 0.5
+    assert A.mish_grad(x).item() == pytest.approx(math.tanh(math.log(2.0)))
+    assert A.mish_grad(x).item() == pytest.approx(0.6)  # tanh(log 2) = 3/5 exactly
+    one = torch.tensor([1.0], dtype=torch.float64)
+    assert A.sigmoid(one).item() == pytest.approx(1 / (1 + math.e**-1), rel=1e-15)
+    assert A.selu(one).item() == pytest.approx(1.0507009873554805, rel=1e-15)
+    assert A.elu(-torch.tensor([1e4], dtype=torch.float64), alpha=3.0).item() == -3.0
+
+
+@fixture_ok
+@given(x=tensors(shapes(max_dims=2)))
+def test_laws(x: torch.Tensor, device: torch.device) -> None:
+    x = x.to(device)
+    torch.testing.assert_close(A.sigmoid(-x), 1 - A.sigmoid(x), rtol=0, atol=1e-15)
+    torch.testing.assert_close(A.tanh(x), 2 * A.sigmoid(2 * x) - 1, rtol=0, atol=1e-14)
+    torch.testing.assert_close(A.tanh(-x), -A.tanh(x), rtol=0, atol=0)
+    torch.testing.assert_close(A.relu(x) - A.relu(-x), x, rtol=0, atol=0)
+    torch.testing.assert_close(A.swish(x, beta=0.0), x / 2, rtol=0, atol=0)
+    torch.testing.assert_close(A.softplus(x) - A.softplus(-x), x, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(A.softplus(x), torch.logaddexp(x, torch.zeros_like(x)), rtol=1e-12, atol=1e-14)
+    assert (A.sigmoid_grad(x) <= 0.25).all() and (A.tanh_grad(x) <= 1.0).all()
+
+
+def test_registry_and_lookup() -> None:
+    assert set(A.ACTIVATIONS) == {"sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "swish", "mish"}
+    for name, (fn, grad) in A.ACTIVATIONS.items():
+        assert fn.__name__ == name and grad.__name__ == name + "_grad"
+        assert A.get_activation(name) == (fn, grad)
+    assert A.get_activation("silu") == (A.swish, A.swish_grad)
+
+
+def test_errors() -> None:
+    with pytest.raises(TypeError, match="x must be a torch.Tensor"):
+        A.relu([1.0, 2.0])  # type: ignore[arg-type]
+    for name, (fn, grad) in A.ACTIVATIONS.items():
+        with pytest.raises(TypeError, match="x must be a floating-point tensor"):
+            fn(torch.tensor([1, 2]))
+        with pytest.raises(TypeError, match="x must be a floating-point tensor"):
+            grad(torch.tensor([1, 2]))
+    x = torch.zeros(2)
+    with pytest.raises(TypeError, match="negative_slope"):
+        A.leaky_relu(x, negative_slope="0.1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="negative_slope"):
+        A.leaky_relu_grad(x, negative_slope=float("nan"))
+    with pytest.raises(ValueError, match="alpha"):
+        A.elu(x, alpha=float("inf"))
+    with pytest.raises(TypeError, match="alpha"):
+        A.elu_grad(x, alpha=True)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="beta"):
+        A.swish(x, beta=float("nan"))
+    with pytest.raises(TypeError, match="beta"):
+        A.swish_grad(x, beta=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="x must be"):
+        A.softplus(torch.tensor([1]))
+    with pytest.raises(ValueError, match="name must be one of"):
+        A.get_activation("gelu")
+    with pytest.raises(TypeError, match="name must be a str"):
+        A.get_activation(3)  # type: ignore[arg-type]

@@ -1,16 +1,82 @@
 """companion: the library of the course *Foundations of Deep Learning Research*.
 
-One module per concept, layered bottom up. The most used names are re-exported here;
-everything else is imported from its module, e.g. ``from companion.losses import softmax``.
+One module per concept, layered bottom up::
+
+    device, data                      where to compute, offline datasets
+    losses, activations               kernels with their hand-written gradients
+    tensor, autodiff, nn              strides, reverse-mode autodiff, hand-written backprop
+    optim, schedules, distributed     optimizers, learning-rate schedules, data parallelism
+    init, regularization              initializers, dropout, norms, early stopping, pruning
+    train, plot, research, exercises  the training loop, figures, research tools, coursework
+
+The names below are re-exported for convenience; everything else is imported from its module,
+e.g. ``from companion.research import Chessboard``. The modules ``plot``, ``research``,
+``distributed`` and ``exercises`` are not imported here (they pull in matplotlib, pandas,
+bibtexparser or torch.distributed): import them explicitly.
 """
 
+from companion import activations, autodiff, data, init, losses, nn, optim, regularization, schedules, tensor, train
+from companion.data import circles, digits, loader, moons, spirals, train_val_split
 from companion.device import available_devices, get_device, seed_everything
+from companion.losses import (
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    entropy,
+    kl_divergence,
+    log_softmax,
+    mse,
+    softmax,
+)
+from companion.optim import SGD, AdaGrad, Adam, AdamW, Newton, RMSProp, minimize
+from companion.tensor import StridedTensor
+from companion.train import History, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    # modules
+    "activations",
+    "autodiff",
+    "data",
+    "init",
+    "losses",
+    "nn",
+    "optim",
+    "regularization",
+    "schedules",
+    "tensor",
+    "train",
+    # device
     "available_devices",
     "get_device",
     "seed_everything",
+    # data
+    "circles",
+    "digits",
+    "loader",
+    "moons",
+    "spirals",
+    "train_val_split",
+    # losses
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "entropy",
+    "kl_divergence",
+    "log_softmax",
+    "mse",
+    "softmax",
+    # optimizers
+    "SGD",
+    "AdaGrad",
+    "Adam",
+    "AdamW",
+    "Newton",
+    "RMSProp",
+    "minimize",
+    # tensors
+    "StridedTensor",
+    # training
+    "History",
+    "fit",
 ]

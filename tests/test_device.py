@@ -132,3 +132,12 @@ def test_seed_type_errors(bad: object) -> None:
 def test_seed_range_errors(bad: int) -> None:
     with pytest.raises(ValueError, match=r"seed must be in \[0, 2\*\*32\)"):
         seed_everything(bad)
+
+
+def test_top_level_reexports_are_the_module_objects() -> None:
+    from companion import losses, optim, train
+
+    for name in companion.__all__:
+        assert hasattr(companion, name), name
+    assert companion.softmax is losses.softmax and companion.Adam is optim.Adam and companion.fit is train.fit
+    assert len(set(companion.__all__)) == len(companion.__all__)

@@ -21,7 +21,7 @@ export PYTHONHASHSEED ?= 0
 export OMP_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: all book test test-package test-notebooks test-book lab student bench clean distclean venv
+.PHONY: all book test test-package test-notebooks test-book test-site lab student bench clean distclean venv
 
 all: book
 
@@ -38,10 +38,10 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
 
-test: test-package test-notebooks test-book
+test: test-package test-notebooks test-book test-site
 
 test-package: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider --doctest-modules companion tests
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider --doctest-modules --ignore=tests/site companion tests
 
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax -p no:cacheprovider --durations=0 --ignore-glob='*/exercises.ipynb' chapters
@@ -55,6 +55,13 @@ student: $(STAMP)
 	@echo "Student notebooks: $(CURDIR)/_build/student/chapters/*/exercises.ipynb"
 	@echo "Open them with: $(BIN)/jupyter lab --notebook-dir=$(CURDIR)/_build/student"
 	@echo "Student book: file://$(CURDIR)/_build/student/_build/html/index.html"
+
+# the built site (_build/html, from test-book or book) in headless chromium, and its links
+test-site: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider tests/site
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=$(CURDIR)

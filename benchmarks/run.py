@@ -1,0 +1,537 @@
+"""Ratio benchmarks of the companion package against PyTorch (``make bench``).
+
+Each row times a companion kernel and the PyTorch operation it re-implements, in one run, on
+the same inputs, at three sizes, on the CPU and on CUDA when present, and reports the ratio
+companion / PyTorch (below 1: companion is faster):
+
+* ``losses.cross_entropy`` + ``cross_entropy_grad`` vs ``F.cross_entropy`` + autograd, and
+  autograd through ``losses.cross_entropy``;
+* ``losses.softmax`` forward, and forward + ``softmax_backward``, vs ``torch.softmax``;
+* ``regularization.layer_norm`` and ``batch_norm`` (training mode), forward + backward, vs
+  ``F.layer_norm`` and ``F.batch_norm``;
+* one MLP training step with hand-written backprop vs the same step with torch.autograd
+  (``benchmarks/bench_mlp_step.py``);
+* one ``step()`` of every ``companion.optim`` optimizer that ``torch.optim`` also has.
+
+Before timing, each pair is run once on copies of the inputs and its results compared
+(a row whose results differ is marked, not hidden). Times are medians of
+``torch.utils.benchmark.Timer.blocked_autorange``; companion and PyTorch are measured in
+alternation, ``--rounds`` times, and the fastest median of each is kept, which makes the
+ratio robust to other load on the machine. Results replace the part of
+``benchmarks/RESULTS.md`` between the ``BEGIN``/``END make bench`` markers; the rest of
+the file (the timings section) is kept.
+
+Usage::
+
+    python benchmarks/run.py [--device cpu] [--threads 1] [--rounds 3] [--min-time 0.1] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch.utils import benchmark
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # bench_mlp_step lives beside this file
+
+import companion  # noqa: E402
+from companion import losses, optim, regularization  # noqa: E402
+
+BEGIN = "<!-- BEGIN make bench: written by benchmarks/run.py, do not edit by hand -->"
+END = "<!-- END make bench -->"
+KERNEL_TARGET = 1.5  # companion within 1.5x of PyTorch's time on CPU at the largest size
+MLP_TARGET = 1.0  # the hand-backprop step no slower than autograd's
+
+Fn = Callable[[], object]
+
+
+@dataclass
+class Pair:
+    """A companion callable and the PyTorch callable it is compared with."""
+
+    ours: Fn
+    torch: Fn
+    check: Optional[Callable[[], Optional[str]]] = None  # None when results agree, else why not
+
+
+@dataclass
+class Case:
+    name: str
+    group: str  # "kernel", "mlp" or "optimizer"
+    sizes: Sequence[Tuple[str, object]]  # (label, parameters)
+    make: Callable[[object, torch.device, torch.dtype], Pair]
+
+
+def _close(a: torch.Tensor, b: torch.Tensor, what: str, rtol: float = 1e-4, atol: float = 1e-5) -> Optional[str]:
+    if a.shape != b.shape:
+        return f"{what}: shape {tuple(a.shape)} vs {tuple(b.shape)}"
+    # float32 reductions over thousands of terms differ in summation order: compare the
+    # largest difference with the scale of the result, not entry by entry
+    err = (a - b).abs().max().item() if a.numel() else 0.0
+    scale = b.abs().max().item() if b.numel() else 0.0
+    if not err <= atol + rtol * scale:
+        return f"{what}: max difference {err:.3g} (scale {scale:.3g})"
+    return None
+
+
+def _first(*problems: Optional[str]) -> Optional[str]:
+    return next((p for p in problems if p), None)
+
+
+def _gen(device: torch.device) -> torch.Generator:
+    return torch.Generator(device="cpu").manual_seed(0)
+
+
+def _randn(shape: Tuple[int, ...], device: torch.device, dtype: torch.dtype, g: torch.Generator) -> torch.Tensor:
+    return torch.randn(shape, generator=g, dtype=dtype).to(device)
+
+
+# ------------------------------------------------------------------------------ losses
+
+
+def _logits(size: object, device: torch.device, dtype: torch.dtype) -> Tuple[torch.Tensor, torch.Tensor]:
+    n, c = size  # type: ignore[misc]
+    g = _gen(device)
+    z = _randn((n, c), device, dtype, g)
+    t = torch.randint(0, c, (n,), generator=g).to(device)
+    return z, t
+
+
+def make_cross_entropy(size: object, device: torch.device, dtype: torch.dtype) -> Pair:
+    z, t = _logits(size, device, dtype)
+    zr = z.clone().requires_grad_(True)
+
+    def ours() -> Tuple[torch.Tensor, torch.Tensor]:
+        return losses.cross_entropy(z, t), losses.cross_entropy_grad(z, t)
+
+    def ref() -> Tuple[torch.Tensor, torch.Tensor]:
+        loss = F.cross_entropy(zr, t)
+        (grad,) = torch.autograd.grad(loss, zr)
+        return loss, grad
+
+    def check() -> Optional[str]:
+        (l1, g1), (l2, g2) = ours(), ref()
+        return _first(_close(l1, l2.detach(), "loss"), _close(g1, g2, "gradient"))
+
+    return Pair(ours, ref, check)
+
+
+def make_cross_entropy_autograd(size: object, device: torch.device, dtype: torch.dtype) -> Pair:
+    z, t = _logits(size, device, dtype)
+    za, zr = z.clone().requires_grad_(True), z.clone().requires_grad_(True)
+
+    def ours() -> Tuple[torch.Tensor, torch.Tensor]:
+        loss = losses.cross_entropy(za, t)
+        (grad,) = torch.autograd.grad(loss, za)
+        return loss, grad
+
+    def ref() -> Tuple[torch.Tensor, torch.Tensor]:
+        loss = F.cross_entropy(zr, t)
+        (grad,) = torch.autograd.grad(loss, zr)
+        return loss, grad
+
+    def check() -> Optional[str]:
+        (l1, g1), (l2, g2) = ours(), ref()
+        return _first(_close(l1.detach(), l2.detach(), "loss"), _close(g1, g2, "gradient"))
+
+    return Pair(ours, ref, check)
+
+
+def make_softmax(size: object, device: torch.device, dtype: torch.dtype) -> Pair:
+    z, _ = _logits(size, device, dtype)
+
+    def ours() -> torch.Tensor:
+        return losses.softmax(z, dim=-1)
+
+    def ref() -> torch.Tensor:
+        return torch.softmax(z, dim=-1)
+
+    return Pair(ours, ref, lambda: _close(ours(), ref(), "softmax"))
+
+
+def make_softmax_backward(size: object, device: torch.device, dtype: torch.dtype) -> Pair:
+    z, _ = _logits(size, device, dtype)
+    upstream = _randn(tuple(z.shape), device, dtype, _gen(device))
+    zr = z.clone().requires_grad_(True)
+
+    def ours() -> Tuple[torch.Tensor, torch.Tensor]:
+        y = losses.softmax(z, dim=-1)
+        return y, losses.softmax_backward(upstream, y, dim=-1)
+
+    def ref() -> Tuple[torch.Tensor, torch.Tensor]:
+        y = torch.softmax(zr, dim=-1)
+        (grad,) = torch.autograd.grad(y, zr, upstream)
+        return y, grad
+
+    def check() -> Optional[str]:
+        (y1, g1), (y2, g2) = ours(), ref()
+        return _first(_close(y1, y2.detach(), "softmax"), _close(g1, g2, "gradient"))
+
+    return Pair(ours, ref, check)
+
+
+# ------------------------------------------------------------------------ normalization
+
+
+def _norm_inputs(size: object, device: torch.device, dtype: torch.dtype):  # type: ignore[no-untyped-def]
+    n, d = size  # type: ignore[misc]
+    g = _gen(device)
+    x = _randn((n, d), device, dtype, g)
+    w = 1.0 + 0.1 * _randn((d,), device, dtype, g)
+    b = 0.1 * _randn((d,), device, dtype, g)
+    upstream = _randn((n, d), device, dtype, g)
+    leaves = lambda: [t.clone().requires_grad_(True) for t in (x, w, b)]  # noqa: E731
+    return leaves(), leaves(), upstream
+
+
+def make_layer_norm(size: object, device: torch.device, dtype: torch.dtype) -> Pair:
+    (x1, w1, b1), (x2, w2, b2), upstream = _norm_inputs(size, device, dtype)
+    d = x1.shape[-1]
+
+    def ours() -> Tuple[torch.Tensor, ...]:
+        y = regularization.layer_norm(x1, (d,), w1, b1)
+        return (y, *torch.autograd.grad(y, (x1, w1, b1), upstream))
+
+    def ref() -> Tuple[torch.Tensor, ...]:
+        y = F.layer_norm(x2, (d,), w2, b2)
+        return (y, *torch.autograd.grad(y, (x2, w2, b2), upstream))
+
+    def check() -> Optional[str]:
+        a, b = ours(), ref()
+        names = ("output", "grad x", "grad weight", "grad bias")
+        return _first(*(_close(p.detach(), q.detach(), n, rtol=1e-3, atol=1e-4) for p, q, n in zip(a, b, names)))
+
+    return Pair(ours, ref, check)
+
+
+def make_batch_norm(size: object, device: torch.device, dtype: torch.dtype) -> Pair:
+    (x1, w1, b1), (x2, w2, b2), upstream = _norm_inputs(size, device, dtype)
+    d = x1.shape[-1]
+    stats = [(torch.zeros(d, dtype=dtype, device=device), torch.ones(d, dtype=dtype, device=device)) for _ in range(2)]
+
+    def ours() -> Tuple[torch.Tensor, ...]:
+        y = regularization.batch_norm(x1, stats[0][0], stats[0][1], w1, b1, training=True)
+        return (y, *torch.autograd.grad(y, (x1, w1, b1), upstream))
+
+    def ref() -> Tuple[torch.Tensor, ...]:
+        y = F.batch_norm(x2, stats[1][0], stats[1][1], w2, b2, training=True)
+        return (y, *torch.autograd.grad(y, (x2, w2, b2), upstream))
+
+    def check() -> Optional[str]:
+        a, b = ours(), ref()
+        names = ("output", "grad x", "grad weight", "grad bias")
+        problem = _first(*(_close(p.detach(), q.detach(), n, rtol=1e-3, atol=1e-4) for p, q, n in zip(a, b, names)))
+        return problem or _first(_close(stats[0][0], stats[1][0], "running mean"),
+                                 _close(stats[0][1], stats[1][1], "running var"))
+
+    return Pair(ours, ref, check)
+
+
+# --------------------------------------------------------------------------- optimizers
+
+OPTIMIZERS: Dict[str, Tuple[type, type, dict]] = {
+    "SGD (momentum 0.9)": (optim.SGD, torch.optim.SGD, {"lr": 1e-3, "momentum": 0.9}),
+    "SGD (Nesterov)": (optim.SGD, torch.optim.SGD, {"lr": 1e-3, "momentum": 0.9, "nesterov": True}),
+    "AdaGrad": (optim.AdaGrad, torch.optim.Adagrad, {"lr": 1e-2}),
+    "RMSProp": (optim.RMSProp, torch.optim.RMSprop, {"lr": 1e-3}),
+    "Adam": (optim.Adam, torch.optim.Adam, {"lr": 1e-3}),
+    "AdamW": (optim.AdamW, torch.optim.AdamW, {"lr": 1e-3, "weight_decay": 1e-2}),
+}
+
+
+def _mlp_params(width: int, device: torch.device, dtype: torch.dtype) -> List[Tuple[torch.Tensor, torch.Tensor]]:
+    """(value, gradient) pairs shaped like a 3-layer MLP of the given width."""
+    g = _gen(device)
+    shapes = [(width, width), (width,)] * 3
+    return [(_randn(s, device, dtype, g), 1e-2 * _randn(s, device, dtype, g)) for s in shapes]
+
+
+def make_optimizer(name: str) -> Callable[[object, torch.device, torch.dtype], Pair]:
+    ours_cls, torch_cls, kwargs = OPTIMIZERS[name]
+
+    def make(size: object, device: torch.device, dtype: torch.dtype) -> Pair:
+        values = _mlp_params(int(size), device, dtype)  # type: ignore[call-overload]
+
+        def build(cls: type) -> Tuple[torch.optim.Optimizer, List[torch.Tensor]]:
+            params = []
+            for v, grad in values:
+                p = v.clone().requires_grad_(True)
+                p.grad = grad.clone()
+                params.append(p)
+            return cls(params, **kwargs), params
+
+        opt_ours, _ = build(ours_cls)
+        opt_torch, _ = build(torch_cls)
+
+        def check() -> Optional[str]:
+            a, pa = build(ours_cls)
+            b, pb = build(torch_cls)
+            for _ in range(3):
+                a.step()
+                b.step()
+            return _first(*(_close(p.detach(), q.detach(), f"parameter {i} after 3 steps")
+                            for i, (p, q) in enumerate(zip(pa, pb))))
+
+        return Pair(opt_ours.step, opt_torch.step, check)
+
+    return make
+
+
+# --------------------------------------------------------------------------- MLP step
+
+
+def mlp_rows(device: torch.device, rounds: int, quick: bool) -> List[Dict[str, object]]:
+    """Rows for the MLP step, timed by ``bench_mlp_step.bench`` (the chapter-4 benchmark)."""
+    try:
+        import bench_mlp_step
+    except ImportError as error:  # its module (companion.nn) may be missing in a partial tree
+        return [{"case": "MLP step: hand backprop vs autograd", "group": "mlp", "size": "-",
+                 "ours": float("nan"), "torch": float("nan"), "ratio": float("nan"),
+                 "note": f"not run: {error}"}]
+    rows = []
+    sizes = bench_mlp_step.SIZES[:1] if quick else bench_mlp_step.SIZES
+    repeats = {"small": 30, "medium": 15, "large": 5}
+    for label, layers, batch in sizes:
+        best: Dict[str, float] = {}
+        for _ in range(rounds):
+            r = bench_mlp_step.bench(layers, batch, device, repeats.get(label, 10))
+            for key in ("hand", "autograd"):
+                best[key] = min(best.get(key, float("inf")), r[key])
+        rows.append({
+            "case": "MLP step: hand backprop vs autograd", "group": "mlp",
+            "size": f"{'-'.join(map(str, layers))}, batch {batch}",
+            "ours": best["hand"], "torch": best["autograd"], "ratio": best["hand"] / best["autograd"],
+            "note": "",
+        })
+    return rows
+
+
+# ----------------------------------------------------------------------------- cases
+
+# (batch x classes) and (batch x features); the largest, 16 MB of float32, is the size the
+# targets are judged at.
+LOSS_SIZES = [("128 x 10", (128, 10)), ("1024 x 100", (1024, 100)), ("4096 x 1000", (4096, 1000))]
+NORM_SIZES = [("128 x 64", (128, 64)), ("1024 x 256", (1024, 256)), ("4096 x 1024", (4096, 1024))]
+OPT_SIZES = [("3 x (64x64 + 64)", 64), ("3 x (512x512 + 512)", 512), ("3 x (1024x1024 + 1024)", 1024)]
+
+CASES: List[Case] = [
+    Case("cross_entropy + cross_entropy_grad", "kernel", LOSS_SIZES, make_cross_entropy),
+    Case("cross_entropy, autograd backward", "kernel", LOSS_SIZES, make_cross_entropy_autograd),
+    Case("softmax (forward)", "kernel", LOSS_SIZES, make_softmax),
+    Case("softmax + softmax_backward", "kernel", LOSS_SIZES, make_softmax_backward),
+    Case("layer_norm forward + backward", "kernel", NORM_SIZES, make_layer_norm),
+    Case("batch_norm (training) forward + backward", "kernel", NORM_SIZES, make_batch_norm),
+] + [Case(f"{name} step", "optimizer", OPT_SIZES, make_optimizer(name)) for name in OPTIMIZERS]
+
+
+def _median(fn: Fn, min_time: float, threads: int) -> float:
+    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads)
+    return timer.blocked_autorange(min_run_time=min_time).median
+
+
+def time_pair(pair: Pair, rounds: int, min_time: float, threads: int) -> Tuple[float, float]:
+    """Fastest median of each side over ``rounds`` alternating measurements."""
+    for _ in range(2):  # warm up both (allocator, lazy init, optimizer state)
+        pair.ours()
+        pair.torch()
+    ours, ref = float("inf"), float("inf")
+    for _ in range(rounds):
+        ours = min(ours, _median(pair.ours, min_time, threads))
+        ref = min(ref, _median(pair.torch, min_time, threads))
+    return ours, ref
+
+
+def run_device(device: torch.device, rounds: int, min_time: float, quick: bool, log: Callable[[str], None]) -> List[Dict[str, object]]:
+    threads = torch.get_num_threads()
+    rows: List[Dict[str, object]] = []
+    for case in CASES:
+        sizes = case.sizes[:1] if quick else case.sizes
+        for label, params in sizes:
+            pair = case.make(params, device, torch.float32)
+            note = ""
+            try:
+                problem = pair.check() if pair.check else None
+            except Exception as error:  # report, do not hide, a failing kernel
+                problem = f"{type(error).__name__}: {error}"
+            if problem:
+                note = f"results differ: {problem}"
+            try:
+                ours, ref = time_pair(pair, rounds, min_time, threads)
+            except Exception as error:
+                ours = ref = float("nan")
+                note = f"failed: {type(error).__name__}: {error}"
+            rows.append({"case": case.name, "group": case.group, "size": label,
+                         "ours": ours, "torch": ref, "ratio": ours / ref if ref == ref else float("nan"),
+                         "note": note})
+            log(f"  {device.type:4s} {case.name:42s} {label:24s} {ours * 1e6:10.1f} us {ref * 1e6:10.1f} us  x{ours / ref:.2f} {note}")
+    for row in mlp_rows(device, max(1, rounds - 1), quick):
+        rows.append(row)
+        log(f"  {device.type:4s} {row['case']:42s} {row['size']!s:24s} x{float(row['ratio']):.2f} {row['note']}")  # type: ignore[arg-type]
+    return rows
+
+
+# ------------------------------------------------------------------------------ report
+
+
+def machine() -> List[str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    lines = [
+        f"- CPU: {cpu}, {os.cpu_count()} logical cores; torch set to {torch.get_num_threads()} thread(s)",
+        f"- torch {torch.__version__}, Python {platform.python_version()}, {platform.system()} {platform.release()}",
+    ]
+    if hasattr(os, "getloadavg"):
+        lines.append("- load average when the run started (1/5/15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            lines.append(f"- CUDA device {i}: {torch.cuda.get_device_name(i)} (CUDA {torch.version.cuda})")
+    else:
+        lines.append("- no CUDA device: CPU rows only")
+    return lines
+
+
+def _fmt_time(seconds: float) -> str:
+    if seconds != seconds:
+        return "-"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def report(results: Dict[str, List[Dict[str, object]]], args: argparse.Namespace, seconds: float) -> str:
+    now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    out = [
+        BEGIN,
+        "",
+        f"Measured {now} by `make bench` (`python benchmarks/run.py`) in {seconds:.0f} s, float32,",
+        f"{torch.get_num_threads()} CPU thread(s), best of {args.rounds} alternating medians (`torch.utils.benchmark`, at least "
+        f"{args.min_time:g} s each). Ratio = companion / PyTorch: below 1, companion is faster.",
+        "",
+        *machine(),
+        "",
+    ]
+    misses: List[str] = []
+    for device, rows in results.items():
+        out += [f"### {device.upper()}", "", "| what | size | companion | PyTorch | ratio | target |",
+                "|---|---|---:|---:|---:|---|"]
+        largest: Dict[str, str] = {}
+        for row in rows:
+            largest[str(row["case"])] = str(row["size"])
+        for row in rows:
+            ratio = float(row["ratio"])  # type: ignore[arg-type]
+            target = ""
+            is_largest = largest[str(row["case"])] == row["size"]
+            if device == "cpu" and is_largest and ratio == ratio:
+                limit = MLP_TARGET if row["group"] == "mlp" else KERNEL_TARGET
+                met = ratio <= limit
+                target = f"≤ {limit:g}: {'met' if met else '**missed**'}"
+                if not met:
+                    misses.append(f"{row['case']} at {row['size']}: x{ratio:.2f} (target ≤ {limit:g})")
+            if row["note"]:
+                target = (target + "; " if target else "") + str(row["note"])
+                if str(row["note"]).startswith(("results differ", "failed", "not run")):
+                    misses.append(f"{row['case']} at {row['size']} ({device}): {row['note']}")
+            ratio_text = f"{ratio:.2f}" if ratio == ratio else "-"
+            out.append(f"| {row['case']} | {row['size']} | {_fmt_time(float(row['ours']))} | "  # type: ignore[arg-type]
+                       f"{_fmt_time(float(row['torch']))} | {ratio_text} | {target} |")  # type: ignore[arg-type]
+        out.append("")
+    out += ["### Targets", ""]
+    if misses:
+        out += ["Missed (see the analysis below the table):", ""] + [f"- {m}" for m in misses]
+    else:
+        out.append(f"All met: every kernel and optimizer step within {KERNEL_TARGET:g}x of PyTorch on the CPU "
+                   "at the largest size, and the hand-backprop MLP step no slower than autograd's.")
+    out += ["", END]
+    return "\n".join(out)
+
+
+TEMPLATE = """# Benchmarks
+
+Ratios of the companion package's kernels against PyTorch, and how long the course takes to
+build and test. `make bench` rewrites the first section; the timings are measured by hand.
+
+{block}
+
+## Timings
+
+Measured on: (machine) — fill in with `make` runs on a 2-core machine.
+
+### Notebooks (nbval `--durations=0`, `make test-notebooks`)
+
+| notebook | seconds |
+|---|---:|
+| chapters/00_getting_started/01_first_model.ipynb | |
+
+Every notebook must run in under 60 s on 2 cores.
+
+### Book and tests
+
+| command | seconds | notes |
+|---|---:|---|
+| `make book`, cold (no `_build/`, no execution cache) | | |
+| `make book`, warm (nothing changed) | | |
+| `make test`, fresh clone (`.ci/run`, including the venv) | | |
+| `pytest tests/site` (browser and link checks) | | |
+| `make bench` | | |
+"""
+
+
+def write(path: Path, block: str) -> None:
+    text = path.read_text(encoding="utf8") if path.exists() else ""
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        text = head + block + tail
+    else:
+        text = TEMPLATE.format(block=block)
+    path.write_text(text, encoding="utf8")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="Ratio benchmarks of companion against PyTorch.")
+    parser.add_argument("--device", action="append", help="cpu or cuda (repeatable; default: cpu, and cuda when present)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating measurements per pair (default 3)")
+    parser.add_argument("--min-time", type=float, default=0.1, help="seconds per measurement (default 0.1)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default 1: stable ratios on a shared or small machine)")
+    parser.add_argument("--quick", action="store_true", help="smallest size only, one round (a smoke test)")
+    parser.add_argument("--output", default=str(HERE / "RESULTS.md"), help="file to update (default benchmarks/RESULTS.md)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.min_time = 1, 0.02
+    devices = args.device or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
+    torch.set_num_threads(args.threads)
+    companion.seed_everything(0)
+    start = time.perf_counter()
+    results: Dict[str, List[Dict[str, object]]] = {}
+    for name in devices:
+        device = torch.device(name)
+        print(f"benchmarking on {device} ...", flush=True)
+        results[device.type] = run_device(device, args.rounds, args.min_time, args.quick,
+                                          lambda line: print(line, flush=True))
+    block = report(results, args, time.perf_counter() - start)
+    write(Path(args.output), block)
+    print(f"wrote {args.output} in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -136,10 +136,8 @@ class Linear:
     ----------
     weight : torch.Tensor, shape (out_features, in_features)
     bias : torch.Tensor, shape (out_features,) or None
-    params : list of torch.Tensor
-        ``[weight, bias]`` (or ``[weight]``).
     grads : list of torch.Tensor
-        Filled by :meth:`backward`, in the order of ``params``.
+        Filled by :meth:`backward`, in the order of :attr:`params` (``[weight, bias]``).
 
     Raises
     ------

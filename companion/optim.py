@@ -6,7 +6,7 @@ trajectory (to float64 rounding), so the code reads as the equations of chapter 
 be swapped into any PyTorch training loop. :class:`Newton` is a second-order method: its
 ``step(closure)`` differentiates the closure's loss twice itself (a dense Hessian for small
 models, or Hessian-vector products inside conjugate gradients), and it detects negative
-curvature and says what it did about it in :attr:`Newton.last_step_info`.
+curvature and says what it did about it in ``Newton.last_step_info``.
 :func:`minimize` runs any of them on a function of a vector and returns the path taken.
 """
 
@@ -617,7 +617,7 @@ class Newton(Optimizer):
       :math:`|\sigma| + \lambda` (Dauphin et al., 2014), which turns away from saddles.
     * ``"none"``: take the raw Newton step anyway (to watch it converge to a saddle).
 
-    What was done is recorded in :attr:`last_step_info`, a dict with keys ``action``
+    What was done is recorded in ``last_step_info``, a dict with keys ``action``
     (``"newton"``, ``"damped"``, ``"gradient step"``, ``"truncated cg"``,
     ``"saddle-free"`` or ``"newton (indefinite)"``), ``negative_curvature`` (bool),
     ``min_eigenvalue`` (dense mode, when computed, else ``None``), ``damping`` (the

@@ -139,7 +139,7 @@ class StridedTensor:
     shape : sequence of int, length ndim
         The logical shape.
     strides : sequence of int, length ndim, optional
-        Non-negative strides in elements; default :func:`default_strides` (row-major).
+        Non-negative strides in elements; default :func:`companion.tensor.default_strides` (row-major).
     offset : int, default 0
         Storage position of element ``[0, ..., 0]``.
 

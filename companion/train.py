@@ -171,7 +171,7 @@ def fit(
     Each step computes :math:`\ell = \text{loss\_fn}(\text{model}(x_b), y_b)`, back-propagates
     and calls ``optimizer.step()``. The recorded ``train_loss`` of an epoch is the mean of
     the batch losses weighted by batch size, measured while the weights changed; the
-    ``val_*`` numbers come from :func:`evaluate` at the end of the epoch.
+    ``val_*`` numbers come from :func:`companion.train.evaluate` at the end of the epoch.
 
     Parameters
     ----------

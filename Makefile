@@ -19,6 +19,8 @@ export PYTHONHASHSEED ?= 0
 # one BLAS/OpenMP thread per process: pytest-xdist already runs $(JOBS) processes, and the
 # course's small tensors run faster without thread hand-offs
 export OMP_NUM_THREADS ?= 1
+# notebooks the book build executes at a time (book/_ext/parallel_execution.py)
+export BOOK_JOBS ?= $(JOBS)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: all book test test-package test-notebooks test-book test-site lab student bench clean distclean venv

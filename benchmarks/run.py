@@ -23,7 +23,7 @@ the file (the timings section) is kept.
 
 Usage::
 
-    python benchmarks/run.py [--device cpu] [--threads 1] [--rounds 3] [--min-time 0.1] [--quick]
+    python benchmarks/run.py [--device cpu] [--threads 1] [--rounds 5] [--min-time 0.2] [--quick]
 """
 
 from __future__ import annotations
@@ -508,8 +508,8 @@ def write(path: Path, block: str) -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Ratio benchmarks of companion against PyTorch.")
     parser.add_argument("--device", action="append", help="cpu or cuda (repeatable; default: cpu, and cuda when present)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating measurements per pair (default 3)")
-    parser.add_argument("--min-time", type=float, default=0.1, help="seconds per measurement (default 0.1)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating measurements per pair (default 5)")
+    parser.add_argument("--min-time", type=float, default=0.2, help="seconds per measurement (default 0.2)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (default 1: stable ratios on a shared or small machine)")
     parser.add_argument("--quick", action="store_true", help="smallest size only, one round (a smoke test)")

@@ -6,13 +6,21 @@ computed in the log domain (log-sum-exp), so logits of magnitude :math:`10^4` gi
 correct values. Information-theoretic quantities (:func:`entropy`, :func:`kl_divergence`)
 act on probability vectors along the last dimension, in nats. Every loss sits beside its
 gradient function (``*_grad``), which chapter 4's hand-written backpropagation reuses; all
-functions are plain tensor code and run on the device of their inputs.
+functions are tensor code that runs on the device of their inputs.
+
+:func:`softmax` and :func:`log_softmax` are ``torch.autograd.Function`` s. Their forward pass
+fills one new tensor, block by block of rows and in place (no graph is recorded there, so
+this is safe); autograd calls the hand-derived backward beside it (the formulas of
+:func:`softmax_backward` and :func:`log_softmax_backward`), written with out-of-place
+operations so that second derivatives, forward mode and ``torch.func`` transforms work too.
+On large inputs this is 2 to 4 times faster than the one-line formulas
+(``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Any, Iterator, Optional
 
 import torch
 
@@ -227,8 +235,94 @@ def softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """
     _check_float(z, "z")
     dim = _check_dim(z, dim, "z")
-    e = torch.exp(z - z.detach().amax(dim=dim, keepdim=True))  # the shift is a constant
-    return e / e.sum(dim=dim, keepdim=True)
+    return _Softmax.apply(z, dim)
+
+
+#: Bytes per block in :func:`_blocks`: a few blocks fit in a CPU core's L2 cache.
+_BLOCK_BYTES = 1 << 19
+
+
+def _blocks(dim: int, *tensors: torch.Tensor) -> Iterator[tuple[torch.Tensor, ...]]:
+    """Matching slices of same-shaped ``tensors``, cut across a dimension other than ``dim``.
+
+    Softmax makes several passes over its data (max, subtract, exp, sum, divide). Over a
+    whole large tensor each pass streams it from main memory; over slices of about
+    ``_BLOCK_BYTES`` the later passes find the slice in the CPU's cache, and a temporary
+    (log-softmax's ``exp``) is block-sized instead of full-sized (``benchmarks/RESULTS.md``
+    has the measurements). A GPU gains nothing from this, so there the whole tensor is one
+    block.
+    """
+    x = tensors[0]
+    if x.device.type != "cpu" or x.dim() < 2:
+        yield tensors
+        return
+    across = 1 if dim == 0 else 0
+    row_bytes = x.numel() // max(x.shape[across], 1) * x.element_size()
+    step = max(1, _BLOCK_BYTES // max(row_bytes, 1))
+    yield from zip(*(t.split(step, across) for t in tensors))
+
+
+def _recording(*tensors: torch.Tensor) -> bool:
+    """Whether autograd records operations on ``tensors`` (then no in-place or ``out=`` tricks)."""
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+
+
+class _AlongDim(torch.autograd.Function):
+    """What softmax and log-softmax share: a map along ``dim`` whose derivatives need only its output.
+
+    ``forward`` records no graph and always receives plain tensors (``torch.func`` transforms
+    unwrap them first, and :meth:`vmap` folds the batch into the tensor), so it may work in
+    place on the tensor it creates.
+    """
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[torch.Tensor, int], output: torch.Tensor) -> None:
+        ctx.save_for_backward(output)
+        ctx.save_for_forward(output)
+        ctx.dim = inputs[1]
+
+    @classmethod
+    def vmap(cls, info: Any, in_dims: tuple[Optional[int], None], z: torch.Tensor, dim: int) -> tuple[torch.Tensor, int]:
+        # the batch is one more dimension, in front: the same map along dim + 1 of the whole
+        return cls.apply(z.movedim(in_dims[0], 0), dim + 1), 0
+
+
+class _Softmax(_AlongDim):
+    """Softmax along ``dim``; the backward pass is :func:`softmax_backward`'s formula."""
+
+    @staticmethod
+    def forward(z: torch.Tensor, dim: int) -> torch.Tensor:  # type: ignore[override]
+        s = torch.empty_like(z)
+        for zb, sb in _blocks(dim, z, s):
+            torch.sub(zb, zb.amax(dim=dim, keepdim=True), out=sb).exp_()  # e^{z - m}
+            sb.div_(sb.sum(dim=dim, keepdim=True))
+        return s
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
+        (s,) = ctx.saved_tensors
+        return _softmax_vjp(grad_output, s, ctx.dim), None
+
+    @staticmethod
+    def jvp(ctx: Any, z_dot: torch.Tensor, _: None) -> torch.Tensor:  # type: ignore[override]
+        # forward mode: J z_dot, and J = diag(s) - s s^T is symmetric, so the formula is the VJP's
+        (s,) = ctx.saved_tensors
+        return _softmax_vjp(z_dot, s, ctx.dim)
+
+
+def _softmax_vjp(g: torch.Tensor, s: torch.Tensor, dim: int) -> torch.Tensor:
+    # s * (g - sum(g * s)) = g*s - s * sum(g*s), out of place: differentiable, and valid
+    # under torch.func transforms
+    gs = g * s
+    return gs - s * gs.sum(dim=dim, keepdim=True)
+
+
+def _softmax_vjp_blocked(g: torch.Tensor, s: torch.Tensor, dim: int) -> torch.Tensor:
+    # the same, for plain tensors outside autograd: block by block, in place
+    out = torch.empty_like(s)
+    for gb, sb, ob in _blocks(dim, g, s, out):
+        ob.copy_(gb).mul_(sb).addcmul_(sb, ob.sum(dim=dim, keepdim=True), value=-1)
+    return out
 
 
 def softmax_backward(grad_output: torch.Tensor, output: torch.Tensor, dim: int = -1) -> torch.Tensor:
@@ -275,7 +369,9 @@ def softmax_backward(grad_output: torch.Tensor, output: torch.Tensor, dim: int =
     _check_same_shape(grad_output, output, "grad_output", "output")
     _check_same_device(grad_output, output, "grad_output", "output")
     dim = _check_dim(output, dim, "output")
-    return output * (grad_output - (grad_output * output).sum(dim=dim, keepdim=True))
+    if _recording(grad_output, output):
+        return _softmax_vjp(grad_output, output, dim)
+    return _softmax_vjp_blocked(grad_output, output, dim)
 
 
 def softmax_jacobian(z: torch.Tensor) -> torch.Tensor:
@@ -352,8 +448,35 @@ def log_softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """
     _check_float(z, "z")
     dim = _check_dim(z, dim, "z")
-    shifted = z - z.detach().amax(dim=dim, keepdim=True)  # the shift is a constant
-    return shifted - torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))
+    return _LogSoftmax.apply(z, dim)
+
+
+class _LogSoftmax(_AlongDim):
+    """Log-softmax along ``dim``; the backward pass is :func:`log_softmax_backward`'s formula."""
+
+    @staticmethod
+    def forward(z: torch.Tensor, dim: int) -> torch.Tensor:  # type: ignore[override]
+        out = torch.empty_like(z)
+        for zb, ob in _blocks(dim, z, out):
+            torch.sub(zb, zb.amax(dim=dim, keepdim=True), out=ob)  # z - m: every entry <= 0
+            ob.sub_(torch.exp(ob).sum(dim=dim, keepdim=True).log_())  # minus log sum e^{z - m}
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
+        (out,) = ctx.saved_tensors
+        return _log_softmax_vjp(grad_output, out, ctx.dim), None
+
+    @staticmethod
+    def jvp(ctx: Any, z_dot: torch.Tensor, _: None) -> torch.Tensor:  # type: ignore[override]
+        # forward mode: z_dot - sum_j s_j z_dot_j, with s = e^ell
+        (out,) = ctx.saved_tensors
+        return z_dot - (torch.exp(out) * z_dot).sum(dim=ctx.dim, keepdim=True)
+
+
+def _log_softmax_vjp(g: torch.Tensor, ell: torch.Tensor, dim: int) -> torch.Tensor:
+    # g - e^ell * sum(g), out of place (differentiable, valid under torch.func transforms)
+    return torch.addcmul(g, torch.exp(ell), g.sum(dim=dim, keepdim=True), value=-1)
 
 
 def log_softmax_backward(grad_output: torch.Tensor, output: torch.Tensor, dim: int = -1) -> torch.Tensor:
@@ -395,7 +518,9 @@ def log_softmax_backward(grad_output: torch.Tensor, output: torch.Tensor, dim: i
     _check_same_shape(grad_output, output, "grad_output", "output")
     _check_same_device(grad_output, output, "grad_output", "output")
     dim = _check_dim(output, dim, "output")
-    return grad_output - torch.exp(output) * grad_output.sum(dim=dim, keepdim=True)
+    if _recording(grad_output, output):
+        return _log_softmax_vjp(grad_output, output, dim)
+    return torch.exp(output).mul_(-grad_output.sum(dim=dim, keepdim=True)).add_(grad_output)  # one new tensor
 
 
 # ---------------------------------------------------------------------------------------
@@ -403,13 +528,14 @@ def log_softmax_backward(grad_output: torch.Tensor, output: torch.Tensor, dim: i
 # ---------------------------------------------------------------------------------------
 
 
-def _ce_target_distribution(
-    logits: torch.Tensor, target: torch.Tensor, label_smoothing: float
-) -> tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+def _ce_inputs(
+    logits: torch.Tensor, target: torch.Tensor
+) -> tuple[torch.Tensor, Optional[torch.Tensor], Optional[torch.Tensor]]:
     """Validate (logits, target).
 
-    Returns the logits with classes last, the (smoothed) target distribution, and the class
-    indices as int64 (``None`` for probability targets).
+    Returns the logits with classes last, and either the class indices as int64 (for an
+    integer target) or the target distribution with classes last (for a floating target);
+    the other is ``None``. No one-hot matrix is built for class indices.
     """
     _check_float(logits, "logits")
     if not isinstance(target, torch.Tensor):
@@ -422,8 +548,8 @@ def _ce_target_distribution(
     if classes == 0:
         raise ValueError("logits must have at least one class, got 0")
     z = logits.movedim(class_dim, -1)  # (..., C)
-    if target.dtype == torch.bool:
-        raise TypeError("target must hold integer class indices or floating-point class probabilities, got torch.bool")
+    if target.dtype == torch.bool or target.dtype.is_complex:
+        raise TypeError(f"target must hold integer class indices or floating-point class probabilities, got {target.dtype}")
     if target.dtype.is_floating_point:
         if target.shape != logits.shape:
             raise ValueError(
@@ -432,28 +558,21 @@ def _ce_target_distribution(
             )
         t = target.movedim(class_dim, -1).to(z.dtype)
         _check_distribution(t, "target")
-        index = None
-    elif not target.dtype.is_complex:
-        expected = z.shape[:-1]
-        if target.shape != expected:
-            if target.dim() >= 1 and z.dim() >= 2 and target.shape[0] != z.shape[0]:
-                raise ValueError(
-                    f"target must have one class index per example: logits have batch size "
-                    f"{z.shape[0]}, target has {target.shape[0]}"
-                )
-            raise ValueError(f"target of class indices must have shape {tuple(expected)}, got {tuple(target.shape)}")
-        if target.numel() > 0:
-            lo, hi = int(target.min()), int(target.max())
-            if lo < 0 or hi >= classes:
-                bad = lo if lo < 0 else hi
-                raise ValueError(f"target holds class index {bad}, out of range [0, {classes - 1}] for {classes} classes")
-        index = target.long()
-        t = torch.zeros_like(z).scatter_(-1, index.unsqueeze(-1), 1.0)
-    else:
-        raise TypeError(f"target must hold integer class indices or floating-point class probabilities, got {target.dtype}")
-    if label_smoothing > 0:
-        t = t * (1.0 - label_smoothing) + label_smoothing / classes
-    return z, t, index
+        return z, None, t
+    expected = z.shape[:-1]
+    if target.shape != expected:
+        if target.dim() >= 1 and z.dim() >= 2 and target.shape[0] != z.shape[0]:
+            raise ValueError(
+                f"target must have one class index per example: logits have batch size "
+                f"{z.shape[0]}, target has {target.shape[0]}"
+            )
+        raise ValueError(f"target of class indices must have shape {tuple(expected)}, got {tuple(target.shape)}")
+    if target.numel() > 0:
+        lo, hi = int(target.min()), int(target.max())
+        if lo < 0 or hi >= classes:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"target holds class index {bad}, out of range [0, {classes - 1}] for {classes} classes")
+    return z, target.long(), None
 
 
 def cross_entropy(
@@ -515,18 +634,77 @@ def cross_entropy(
     tensor(10000.)
     """
     reduction = _check_reduction(reduction)
-    label_smoothing = _check_number(label_smoothing, "label_smoothing", 0.0, 1.0)
-    z, t, index = _ce_target_distribution(logits, target, label_smoothing)
-    log_p = log_softmax(z, dim=-1)
+    eps = _check_number(label_smoothing, "label_smoothing", 0.0, 1.0)
+    z, index, t = _ce_inputs(logits, target)
     if index is not None:
-        # gather the true class's log-probability: a logit of -inf on another class is fine
-        loss = -log_p.gather(-1, index.unsqueeze(-1)).squeeze(-1)
-        if label_smoothing > 0:
-            loss = (1.0 - label_smoothing) * loss - label_smoothing * log_p.mean(dim=-1)
-    else:
-        # 0 * log 0 = 0: classes with zero target mass contribute nothing, even at logit -inf
-        loss = -torch.where(t > 0, t * log_p, torch.zeros_like(log_p)).sum(dim=-1)
+        return _reduce(_CrossEntropyIndices.apply(z, index, eps), reduction)
+    assert t is not None
+    if eps > 0:
+        t = t * (1.0 - eps) + eps / z.shape[-1]
+    log_p = log_softmax(z, dim=-1)
+    # 0 * log 0 = 0: classes with zero target mass contribute nothing, even at logit -inf
+    loss = -torch.where(t > 0, t * log_p, torch.zeros_like(log_p)).sum(dim=-1)
     return _reduce(loss, reduction)
+
+
+class _CrossEntropyIndices(_AlongDim):
+    r"""Cross-entropy of each example: logits ``z`` (..., C), class indices ``index`` (...).
+
+    With the smoothed target :math:`(1-\varepsilon)\,\mathrm{onehot}(y) + \varepsilon/C`,
+
+    .. math::
+        \ell = \operatorname{LSE}(z) - (1-\varepsilon)\, z_y - \varepsilon\, \overline{z},
+        \qquad \frac{\partial \ell}{\partial z} = \operatorname{softmax}(z)
+        - (1-\varepsilon)\,\mathrm{onehot}(y) - \varepsilon / C .
+
+    The forward pass never forms a (..., C) tensor: LSE is summed block by block, and the
+    true class's logit gathered (a logit of :math:`-\infty` on another class is fine).
+    """
+
+    @staticmethod
+    def forward(z: torch.Tensor, index: torch.Tensor, eps: float) -> torch.Tensor:  # type: ignore[override]
+        # LSE(z) - z_y = log sum e^{z - m} - (z_y - m): the shift m keeps it exact for huge logits
+        shift = z.new_empty((*z.shape[:-1], 1))
+        log_sum = torch.empty_like(shift)
+        for zb, mb, lb in _blocks(z.dim() - 1, z, shift, log_sum):
+            torch.amax(zb, dim=-1, keepdim=True, out=mb)
+            torch.log(torch.exp(zb - mb).sum(dim=-1, keepdim=True), out=lb)
+        loss = log_sum - (1.0 - eps) * (z.gather(-1, index.unsqueeze(-1)) - shift)
+        if eps > 0:
+            loss = loss - eps * (z.mean(dim=-1, keepdim=True) - shift)
+        return loss.squeeze(-1)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[torch.Tensor, torch.Tensor, float], output: torch.Tensor) -> None:
+        z, index, ctx.eps = inputs
+        ctx.save_for_backward(z, index)
+        ctx.save_for_forward(z, index)
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None, None]:  # type: ignore[override]
+        z, index = ctx.saved_tensors
+        # (softmax(z) - target) * g, from differentiable operations (second derivatives work)
+        g = grad_output.unsqueeze(-1)
+        grad = softmax(z, dim=-1) * g  # a new tensor: the target is subtracted in place
+        grad.scatter_add_(-1, index.unsqueeze(-1), (-(1.0 - ctx.eps) * g).to(grad.dtype))
+        if ctx.eps > 0:
+            grad = grad.sub_(ctx.eps / z.shape[-1] * g)
+        return grad, None, None
+
+    @staticmethod
+    def jvp(ctx: Any, z_dot: torch.Tensor, _index: None, _eps: None) -> torch.Tensor:  # type: ignore[override]
+        z, index = ctx.saved_tensors
+        out = (softmax(z, dim=-1) * z_dot).sum(dim=-1) - (1.0 - ctx.eps) * z_dot.gather(-1, index.unsqueeze(-1)).squeeze(-1)
+        return out - ctx.eps * z_dot.mean(dim=-1) if ctx.eps > 0 else out
+
+    @classmethod
+    def vmap(  # type: ignore[override]
+        cls, info: Any, in_dims: tuple[Optional[int], Optional[int], None], z: torch.Tensor, index: torch.Tensor, eps: float
+    ) -> tuple[torch.Tensor, int]:
+        # the batch becomes one more leading dimension of both z and index
+        z = z.movedim(in_dims[0], 0) if in_dims[0] is not None else z.expand(info.batch_size, *z.shape)
+        index = index.movedim(in_dims[1], 0) if in_dims[1] is not None else index.expand(info.batch_size, *index.shape)
+        return cls.apply(z, index, eps), 0
 
 
 def cross_entropy_grad(
@@ -570,10 +748,21 @@ def cross_entropy_grad(
             [ 0.2500, -0.2500]])
     """
     reduction = _check_reduction(reduction)
-    label_smoothing = _check_number(label_smoothing, "label_smoothing", 0.0, 1.0)
-    z, t, _ = _ce_target_distribution(logits, target, label_smoothing)
-    grad = softmax(z, dim=-1) - t
-    grad = grad * _grad_scale(z[..., 0].numel(), reduction)
+    eps = _check_number(label_smoothing, "label_smoothing", 0.0, 1.0)
+    z, index, t = _ce_inputs(logits, target)
+    scale = _grad_scale(z[..., 0].numel(), reduction)
+    grad = softmax(z, dim=-1)
+    # scaled in place unless autograd saved it for softmax's backward; then the target is
+    # subtracted in place (the product is a new tensor that nothing saved)
+    grad = grad * scale if _recording(z) else grad.mul_(scale)
+    if index is not None:
+        # minus the smoothed one-hot target, (1 - eps) at the label and eps / C everywhere
+        if eps > 0:
+            grad.sub_(eps * scale / z.shape[-1])
+        grad.scatter_add_(-1, index.unsqueeze(-1), grad.new_full((*index.shape, 1), -(1.0 - eps) * scale))
+    else:
+        assert t is not None
+        grad.add_(t * (1.0 - eps) + eps / z.shape[-1], alpha=-scale)
     class_dim = 0 if logits.dim() == 1 else 1
     return grad.movedim(-1, class_dim)
 

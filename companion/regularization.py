@@ -523,35 +523,64 @@ class EarlyStopping:
 # normalization: shared forward and backward
 
 
-def _normalize(x: torch.Tensor, dims: tuple[int, ...], eps: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Mean, biased variance and 1/sqrt(var + eps) over ``dims`` (kept for broadcasting)."""
+def _normalize(
+    x: torch.Tensor, dims: tuple[int, ...], eps: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    r""":math:`\hat x = (x - \mu)/\sqrt{\sigma^2 + \epsilon}` over ``dims``, and :math:`\mu, \sigma^2, 1/\sqrt{\sigma^2+\epsilon}`.
+
+    :math:`\hat x` is the one new tensor (``x - mean``, then scaled in place); the statistics
+    keep ``dims`` with size 1 for broadcasting, and the variance is the biased one.
+    """
     mean = x.mean(dim=dims, keepdim=True)
-    var = (x - mean).pow(2).mean(dim=dims, keepdim=True)
-    return mean, var, torch.rsqrt(var + eps)
+    xhat = torch.sub(x, mean)
+    count = x.numel() // max(mean.numel(), 1)
+    var = _sum_of_squares(xhat, dims) / count
+    rstd = torch.rsqrt(var + eps)
+    return xhat.mul_(rstd), mean, var, rstd
+
+
+def _sum_of_squares(x: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
+    # vector_norm reads x once without a temporary, but reducing along a strided dimension
+    # (batch norm's batch axis) it is several times slower than squaring and summing
+    if dims == tuple(range(x.dim() - len(dims), x.dim())):
+        return torch.linalg.vector_norm(x, dim=dims, keepdim=True).square_()
+    return (x * x).sum(dim=dims, keepdim=True)
+
+
+def _affine(xhat: torch.Tensor, weight: Optional[torch.Tensor], bias: Optional[torch.Tensor]) -> torch.Tensor:
+    """gamma * xhat + beta, for ``weight`` and ``bias`` shaped to broadcast (either may be None)."""
+    if weight is not None and bias is not None:
+        return torch.addcmul(bias, xhat, weight)
+    if weight is not None:
+        return xhat * weight
+    if bias is not None:
+        return xhat + bias
+    return xhat
 
 
 def _normalize_backward(
-    g: torch.Tensor, xhat: torch.Tensor, rstd: torch.Tensor, dims: tuple[int, ...]
+    grad_output: torch.Tensor,
+    weight: Optional[torch.Tensor],
+    xhat: torch.Tensor,
+    rstd: torch.Tensor,
+    mean_g: torch.Tensor,
+    mean_g_xhat: torch.Tensor,
 ) -> torch.Tensor:
-    r"""dL/dx for :math:`\hat x = (x - \mu)\, r` with :math:`\mu, r` computed from ``x`` over ``dims``.
+    r"""dL/dx of :math:`y = \gamma \hat x + \beta`, :math:`\hat x = (x - \mu)\, r`, with :math:`\mu, r` computed from ``x``.
 
-    With :math:`g = \partial L / \partial \hat x` and means over the :math:`M` normalized
-    entries: :math:`\partial L/\partial x = r\,(g - \overline{g} - \hat x\,\overline{g \hat x})`.
+    With :math:`g = \gamma \odot \partial L / \partial y` and means over the :math:`M`
+    normalized entries (``mean_g`` :math:`= \overline{g}`, ``mean_g_xhat``
+    :math:`= \overline{g \hat x}`, which each layer computes in its cheapest way),
+
+    .. math::
+        \frac{\partial L}{\partial x} = r\,\bigl(g - \overline{g} - \hat x\,\overline{g \hat x}\bigr).
     """
-    return rstd * (g - g.mean(dim=dims, keepdim=True) - xhat * (g * xhat).mean(dim=dims, keepdim=True))
-
-
-def _affine_grads(
-    grad_output: torch.Tensor, xhat: torch.Tensor, param_dims: tuple[int, ...], shape: tuple[int, ...],
-    need_weight: bool, need_bias: bool,
-) -> tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
-    def reduce(t: torch.Tensor) -> torch.Tensor:
-        # sum over the dims that share a parameter (note: sum(dim=()) would sum over all)
-        return (t.sum(dim=param_dims) if param_dims else t).reshape(shape)
-
-    grad_weight = reduce(grad_output * xhat) if need_weight else None
-    grad_bias = reduce(grad_output) if need_bias else None
-    return grad_weight, grad_bias
+    # g - mean(g) in one new tensor, then times r and minus x_hat * r * mean(g x_hat) in place
+    if weight is not None:
+        grad_x = torch.addcmul(-mean_g, grad_output, weight)
+    else:
+        grad_x = grad_output - mean_g
+    return grad_x.mul_(rstd).addcmul_(xhat, rstd * mean_g_xhat, value=-1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -581,33 +610,44 @@ class _LayerNormFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, x: torch.Tensor, weight: Optional[torch.Tensor], bias: Optional[torch.Tensor], k: int, eps: float) -> torch.Tensor:  # type: ignore[override]
-        dims = tuple(range(x.dim() - k, x.dim()))
-        mean, _, rstd = _normalize(x, dims, eps)
-        xhat = (x - mean) * rstd
-        y = xhat
-        if weight is not None:
-            y = y * weight
-        if bias is not None:
-            y = y + bias
+        xhat, _, _, rstd = _normalize(x, tuple(range(x.dim() - k, x.dim())), eps)
         ctx.save_for_backward(xhat, rstd, weight)
         ctx.k = k
-        ctx.has_bias = bias is not None
-        return y
+        return _affine(xhat, weight, bias)
 
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Optional[torch.Tensor], ...]:  # type: ignore[override]
         xhat, rstd, weight = ctx.saved_tensors
-        k = ctx.k
-        dims = tuple(range(xhat.dim() - k, xhat.dim()))
-        lead = tuple(range(xhat.dim() - k))
-        g = grad_output * weight if weight is not None else grad_output
-        grad_x = _normalize_backward(g, xhat, rstd, dims) if ctx.needs_input_grad[0] else None
-        grad_w, grad_b = _affine_grads(
-            grad_output, xhat, lead, tuple(xhat.shape[xhat.dim() - k:]),
-            weight is not None and ctx.needs_input_grad[1], ctx.has_bias and ctx.needs_input_grad[2],
-        )
-        return grad_x, grad_w, grad_b, None, None
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        grads = _layer_norm_grads(grad_output, xhat, rstd, weight, ctx.k, need_x, need_w, need_b)
+        return (*grads, None, None)
+
+
+def _layer_norm_grads(
+    grad_output: torch.Tensor, xhat: torch.Tensor, rstd: torch.Tensor, weight: Optional[torch.Tensor], k: int,
+    need_x: bool = True, need_w: bool = True, need_b: bool = True,
+) -> tuple[Optional[torch.Tensor], Optional[torch.Tensor], Optional[torch.Tensor]]:
+    lead = tuple(range(xhat.dim() - k))  # one example per index of the leading dims
+    dims = tuple(range(xhat.dim() - k, xhat.dim()))
+    count = math.prod(xhat.shape[xhat.dim() - k:])
+
+    def over_examples(t: torch.Tensor) -> torch.Tensor:
+        return t.sum(dim=lead) if lead else t  # sum(dim=()) would sum over everything
+
+    g_xhat = grad_output * xhat  # dL/dy * x_hat; times gamma it is g * x_hat
+    grad_w = over_examples(g_xhat) if need_w and weight is not None else None
+    grad_b = over_examples(grad_output) if need_b else None
+    grad_x = None
+    if need_x:
+        if weight is None:
+            mean_g, mean_g_xhat = grad_output.mean(dim=dims, keepdim=True), g_xhat.mean(dim=dims, keepdim=True)
+        else:  # sums of products with gamma over each example's block: a matrix-vector product
+            keep = xhat.shape[: xhat.dim() - k] + (1,) * k
+            mean_g = (torch.tensordot(grad_output, weight, dims=k) / count).reshape(keep)
+            mean_g_xhat = (torch.tensordot(g_xhat, weight, dims=k) / count).reshape(keep)
+        grad_x = _normalize_backward(grad_output, weight, xhat, rstd, mean_g, mean_g_xhat)
+    return grad_x, grad_w, grad_b
 
 
 def layer_norm(
@@ -726,14 +766,9 @@ def layer_norm_backward(
     shape = _check_normalized_shape(x, normalized_shape)
     _check_param(weight, "weight", shape, x)
     eps = _check_real(eps, "eps")
-    dims = tuple(range(x.dim() - len(shape), x.dim()))
-    lead = tuple(range(x.dim() - len(shape)))
-    mean, _, rstd = _normalize(x, dims, eps)
-    xhat = (x - mean) * rstd
-    g = grad_output * weight if weight is not None else grad_output
-    grad_x = _normalize_backward(g, xhat, rstd, dims)
-    grad_w, grad_b = _affine_grads(grad_output, xhat, lead, shape, weight is not None, True)
-    assert grad_b is not None
+    xhat, _, _, rstd = _normalize(x, tuple(range(x.dim() - len(shape), x.dim())), eps)
+    grad_x, grad_w, grad_b = _layer_norm_grads(grad_output, xhat, rstd, weight, len(shape))
+    assert grad_x is not None and grad_b is not None
     return grad_x, grad_w, grad_b
 
 
@@ -777,7 +812,11 @@ class LayerNorm(nn.Module):
 
 
 class _BatchNormFunction(torch.autograd.Function):
-    """Batch norm with a hand-derived backward (batch statistics or fixed running ones)."""
+    """Batch norm with a hand-derived backward (batch statistics or fixed running ones).
+
+    Returns the output and, for the running averages, the batch mean and biased variance
+    (shape (C,), not differentiable; ``None`` with running statistics).
+    """
 
     @staticmethod
     def forward(  # type: ignore[override]
@@ -789,41 +828,57 @@ class _BatchNormFunction(torch.autograd.Function):
         var: Optional[torch.Tensor],
         batch_stats: bool,
         eps: float,
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, Optional[torch.Tensor], Optional[torch.Tensor]]:
         dims = (0,) + tuple(range(2, x.dim()))
         view = (1, x.shape[1]) + (1,) * (x.dim() - 2)
         if batch_stats:
-            mean_, _, rstd = _normalize(x, dims, eps)
+            xhat, batch_mean, batch_var, rstd = _normalize(x, dims, eps)
+            stats: tuple[Optional[torch.Tensor], Optional[torch.Tensor]] = (batch_mean.flatten(), batch_var.flatten())
+            ctx.mark_non_differentiable(*stats)
         else:
             assert mean is not None and var is not None
-            mean_, rstd = mean.reshape(view), torch.rsqrt(var.reshape(view) + eps)
-        xhat = (x - mean_) * rstd
-        y = xhat
-        if weight is not None:
-            y = y * weight.reshape(view)
-        if bias is not None:
-            y = y + bias.reshape(view)
+            rstd = torch.rsqrt(var.reshape(view) + eps)
+            xhat = torch.sub(x, mean.reshape(view)).mul_(rstd)
+            stats = (None, None)
         ctx.save_for_backward(xhat, rstd, weight)
         ctx.batch_stats = batch_stats
-        ctx.has_bias = bias is not None
-        return y
+        y = _affine(xhat, None if weight is None else weight.reshape(view), None if bias is None else bias.reshape(view))
+        return (y, *stats)
 
     @staticmethod
     @once_differentiable
-    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Optional[torch.Tensor], ...]:  # type: ignore[override]
+    def backward(ctx: Any, grad_output: torch.Tensor, *_: Any) -> tuple[Optional[torch.Tensor], ...]:  # type: ignore[override]
         xhat, rstd, weight = ctx.saved_tensors
-        dims = (0,) + tuple(range(2, xhat.dim()))
-        view = (1, xhat.shape[1]) + (1,) * (xhat.dim() - 2)
-        g = grad_output * weight.reshape(view) if weight is not None else grad_output
-        grad_x = None
-        if ctx.needs_input_grad[0]:
-            # with batch statistics, mean and variance depend on x; with running ones they do not
-            grad_x = _normalize_backward(g, xhat, rstd, dims) if ctx.batch_stats else g * rstd
-        grad_w, grad_b = _affine_grads(
-            grad_output, xhat, dims, (xhat.shape[1],),
-            weight is not None and ctx.needs_input_grad[1], ctx.has_bias and ctx.needs_input_grad[2],
-        )
-        return grad_x, grad_w, grad_b, None, None, None, None
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        grads = _batch_norm_grads(grad_output, xhat, rstd, weight, ctx.batch_stats, need_x, need_w, need_b)
+        return (*grads, None, None, None, None)
+
+
+def _batch_norm_grads(
+    grad_output: torch.Tensor, xhat: torch.Tensor, rstd: torch.Tensor, weight: Optional[torch.Tensor],
+    batch_stats: bool, need_x: bool = True, need_w: bool = True, need_b: bool = True,
+) -> tuple[Optional[torch.Tensor], Optional[torch.Tensor], Optional[torch.Tensor]]:
+    dims = (0,) + tuple(range(2, xhat.dim()))  # every axis but the feature axis
+    view = (1, xhat.shape[1]) + (1,) * (xhat.dim() - 2)
+    w = None if weight is None else weight.reshape(view)
+    # with batch statistics grad_x needs both sums: gamma is constant over ``dims``, so
+    # mean(g) = gamma * sum(dL/dy) / M and mean(g x_hat) = gamma * sum(dL/dy x_hat) / M
+    need_sums = need_x and batch_stats
+    sum_g_xhat = (grad_output * xhat).sum(dim=dims) if need_sums or (need_w and w is not None) else None
+    sum_g = grad_output.sum(dim=dims) if need_sums or need_b else None
+    grad_x = None
+    if need_x:
+        if batch_stats:
+            assert sum_g is not None and sum_g_xhat is not None
+            scale = (w if w is not None else rstd.new_ones(())) / (xhat.numel() // xhat.shape[1])
+            grad_x = _normalize_backward(
+                grad_output, w, xhat, rstd, sum_g.reshape(view) * scale, sum_g_xhat.reshape(view) * scale
+            )
+        else:  # fixed statistics do not depend on x
+            grad_x = grad_output * (rstd if w is None else rstd * w)
+    grad_w = sum_g_xhat if need_w and w is not None else None
+    grad_b = sum_g if need_b else None
+    return grad_x, grad_w, grad_b
 
 
 def batch_norm(
@@ -914,20 +969,18 @@ def batch_norm(
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("running_mean and running_var are needed when training=False")
-        return _BatchNormFunction.apply(x, weight, bias, running_mean, running_var, False, eps)
+        return _BatchNormFunction.apply(x, weight, bias, running_mean, running_var, False, eps)[0]
     count = x.numel() // c if c else 0
     if count <= 1:
         raise ValueError(
             f"x must have more than 1 value per feature when training, got shape {tuple(x.shape)}"
         )
+    y, mean, var = _BatchNormFunction.apply(x, weight, bias, None, None, True, eps)
     if running_mean is not None and running_var is not None:
-        with torch.no_grad():
-            dims = (0,) + tuple(range(2, x.dim()))
-            mean = x.mean(dim=dims)
-            var_unbiased = (x - mean.reshape((1, c) + (1,) * (x.dim() - 2))).pow(2).sum(dim=dims) / (count - 1)
-            running_mean.mul_(1.0 - momentum).add_(momentum * mean)
-            running_var.mul_(1.0 - momentum).add_(momentum * var_unbiased)
-    return _BatchNormFunction.apply(x, weight, bias, None, None, True, eps)
+        with torch.no_grad():  # the running variance averages the unbiased batch variance
+            running_mean.mul_(1.0 - momentum).add_(mean, alpha=momentum)
+            running_var.mul_(1.0 - momentum).add_(var, alpha=momentum * count / (count - 1))
+    return y
 
 
 def batch_norm_backward(
@@ -979,14 +1032,9 @@ def batch_norm_backward(
     c = x.shape[1]
     _check_param(weight, "weight", (c,), x)
     eps = _check_real(eps, "eps")
-    dims = (0,) + tuple(range(2, x.dim()))
-    view = (1, c) + (1,) * (x.dim() - 2)
-    mean, _, rstd = _normalize(x, dims, eps)
-    xhat = (x - mean) * rstd
-    g = grad_output * weight.reshape(view) if weight is not None else grad_output
-    grad_x = _normalize_backward(g, xhat, rstd, dims)
-    grad_w, grad_b = _affine_grads(grad_output, xhat, dims, (c,), weight is not None, True)
-    assert grad_b is not None
+    xhat, _, _, rstd = _normalize(x, (0,) + tuple(range(2, x.dim())), eps)
+    grad_x, grad_w, grad_b = _batch_norm_grads(grad_output, xhat, rstd, weight, True)
+    assert grad_x is not None and grad_b is not None
     return grad_x, grad_w, grad_b
 
 

@@ -310,6 +310,89 @@ def test_gaussian_kl_matches_torch(device: torch.device, mu: torch.Tensor, data:
         close(grad_logvar, autograd(lambda m, v: ref(m, v).sum(), mu, logvar, wrt=1))
 
 
+# ------------------------------------------------------- blocked forward passes, in-place tricks
+
+
+@pytest.fixture
+def tiny_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``_blocks`` cut every tensor into one slice per index, so that small inputs take many blocks."""
+    monkeypatch.setattr(L, "_BLOCK_BYTES", 1)
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_softmax_family_in_many_blocks_matches_torch(tiny_blocks: None, device: torch.device, dim: int, transposed: bool) -> None:
+    gen = torch.Generator().manual_seed(dim + 7 * transposed)
+    z = (10 * torch.randn(5, 4, 3, generator=gen, dtype=F64)).to(device)
+    if transposed:  # a non-contiguous input: the blocks are strided slices
+        z = z.transpose(0, 2)
+    w = torch.randn(z.shape, generator=gen, dtype=F64).to(device)
+    blocks = list(L._blocks(dim % z.dim(), z, w))
+    assert len(blocks) == (z.shape[1] if dim % z.dim() == 0 else z.shape[0]) or z.device.type != "cpu"
+    for mine, ref, vjp in ((L.softmax, F.softmax, L.softmax_backward), (L.log_softmax, F.log_softmax, L.log_softmax_backward)):
+        close(mine(z, dim), ref(z, dim))
+        close(vjp(w, ref(z, dim), dim), autograd(lambda x: (ref(x, dim) * w).sum(), z))
+        close(autograd(lambda x: (mine(x, dim) * w).sum(), z), autograd(lambda x: (ref(x, dim) * w).sum(), z))
+    y = torch.randint(0, z.shape[1], (z.shape[0], z.shape[2]), generator=gen).to(device)
+    close(L.cross_entropy(z, y), F.cross_entropy(z, y))
+    close(L.cross_entropy_grad(z, y, label_smoothing=0.1), autograd(lambda x: F.cross_entropy(x, y, label_smoothing=0.1), z))
+
+
+def test_blocks_cut_a_large_cpu_tensor_into_cache_sized_slices() -> None:
+    z = torch.zeros(4096, 1000)
+    blocks = list(L._blocks(1, z))
+    assert len(blocks) > 1 and all(b.numel() * b.element_size() <= L._BLOCK_BYTES for (b,) in blocks)
+    assert sum(b.shape[0] for (b,) in blocks) == 4096
+    assert len(list(L._blocks(0, torch.zeros(7)))) == 1  # a vector is one block
+
+
+def test_softmax_family_leaves_its_inputs_unchanged(device: torch.device) -> None:
+    z = torch.randn(6, 5, dtype=F64, device=device)
+    g = torch.randn(6, 5, dtype=F64, device=device)
+    y = torch.tensor([0, 1, 2, 3, 4, 0], device=device)
+    z0, g0 = z.clone(), g.clone()
+    s, ell = L.softmax(z), L.log_softmax(z)
+    s0, ell0 = s.clone(), ell.clone()
+    L.softmax_backward(g, s)
+    L.log_softmax_backward(g, ell)
+    L.cross_entropy(z, y)
+    L.cross_entropy_grad(z, y, label_smoothing=0.2)
+    for a, b in ((z, z0), (g, g0), (s, s0), (ell, ell0)):
+        assert torch.equal(a, b)
+
+
+def test_second_derivatives_match_torch(device: torch.device) -> None:
+    """The hand-written backward passes are differentiable: Hessians equal PyTorch's."""
+    z = torch.randn(3, 4, dtype=F64, device=device, requires_grad=True)
+    y = torch.tensor([0, 3, 1], device=device)
+    for fn in (lambda x: L.softmax(x, 1), lambda x: L.log_softmax(x, 0)):
+        assert torch.autograd.gradgradcheck(fn, (z,))
+    hessian = torch.autograd.functional.hessian
+    close(hessian(lambda x: L.cross_entropy(x, y, label_smoothing=0.1), z.detach()),
+          hessian(lambda x: F.cross_entropy(x, y, label_smoothing=0.1), z.detach()))
+    w = torch.randn(3, 4, dtype=F64, device=device)
+    close(hessian(lambda x: (L.softmax(x, 1) * w).sum(), z.detach()), hessian(lambda x: (F.softmax(x, 1) * w).sum(), z.detach()))
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")  # raised inside torch.func
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_family_under_torch_func_transforms(name: str, device: torch.device) -> None:
+    """grad, vmap, jacrev, jacfwd and hessian of torch.func, and forward-mode AD, agree with PyTorch's."""
+    mine, ref = getattr(L, name), getattr(F, name)
+    gen = torch.Generator().manual_seed(5)
+    z = torch.randn(4, 6, generator=gen, dtype=F64).to(device)
+    a = torch.randn(6, generator=gen, dtype=F64).to(device)
+    f, g = (lambda t: mine(t, -1) @ a), (lambda t: ref(t, -1) @ a)
+    close(torch.func.grad(f)(z[0]), torch.func.grad(g)(z[0]))
+    close(torch.vmap(lambda t: mine(t, -1))(z), ref(z, -1))
+    close(torch.func.jacrev(lambda t: mine(t, 0))(z), torch.func.jacrev(lambda t: ref(t, 0))(z))
+    close(torch.func.jacfwd(lambda t: mine(t, 1))(z), torch.func.jacrev(lambda t: ref(t, 1))(z))
+    close(torch.func.hessian(f)(z[0]), torch.func.hessian(g)(z[0]))
+    zz = z.clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda t: mine(t, 1), (zz,), check_forward_ad=True)
+    assert torch.autograd.gradgradcheck(lambda t: mine(t, 0), (zz,), check_fwd_over_rev=True)
+
+
 # ----------------------------------------------------------------------------- finite differences
 
 

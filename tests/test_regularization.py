@@ -646,3 +646,31 @@ def test_pruning_errors() -> None:
     with pytest.raises(TypeError, match="train"):
         R.lottery_ticket(model, None, fraction=0.5)  # type: ignore[arg-type]
 
+
+
+@pytest.mark.parametrize("needs", [(True, False, False), (False, True, False), (False, False, True), (False, True, True)])
+@pytest.mark.parametrize("layer", ["layer_norm", "batch_norm_train", "batch_norm_eval"])
+def test_normalization_gradients_of_a_subset_of_inputs(needs, layer, device) -> None:
+    """Only the inputs that require a gradient get one, and it equals PyTorch's; x is not modified."""
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(6, 4, 5, generator=gen, dtype=torch.float64).to(device)
+    c = 5 if layer == "layer_norm" else 4
+    w, b = (torch.randn(c, generator=gen, dtype=torch.float64).to(device) for _ in range(2))
+    g = torch.randn(x.shape, generator=gen, dtype=torch.float64).to(device)
+    x0 = x.clone()
+    stats = lambda: (torch.zeros(4, dtype=torch.float64, device=device), torch.ones(4, dtype=torch.float64, device=device))  # noqa: E731
+    ours = {"layer_norm": lambda x, w, b: R.layer_norm(x, 5, w, b),
+            "batch_norm_train": lambda x, w, b: R.batch_norm(x, *stats(), w, b, training=True),
+            "batch_norm_eval": lambda x, w, b: R.batch_norm(x, *stats(), w, b, training=False)}[layer]
+    ref = {"layer_norm": lambda x, w, b: F.layer_norm(x, (5,), w, b),
+           "batch_norm_train": lambda x, w, b: F.batch_norm(x, *stats(), w, b, training=True),
+           "batch_norm_eval": lambda x, w, b: F.batch_norm(x, *stats(), w, b, training=False)}[layer]
+    results = []
+    for fn in (ours, ref):
+        inputs = [t.clone().requires_grad_(need) for t, need in zip((x, w, b), needs)]
+        y = fn(*inputs)
+        results.append(torch.autograd.grad(y, [t for t in inputs if t.requires_grad], g))
+    assert len(results[0]) == sum(needs)
+    for a, c_ in zip(*results):
+        torch.testing.assert_close(a, c_, rtol=1e-9, atol=1e-9)
+    assert torch.equal(x, x0)

@@ -191,13 +191,19 @@ def page(context: Tuple[object, PageLog]) -> Iterator[Tuple[object, PageLog]]:
             log.failed_local.append(f"{url}: HTTP {response.status}")  # type: ignore[attr-defined]
 
     def on_request(request: object) -> None:
+        log.in_flight[id(request)] = request.url  # type: ignore[attr-defined]
         if not is_local(request.url, base):  # type: ignore[attr-defined]
             log.external.append(request.url)  # type: ignore[attr-defined]
+
+    def on_request_done(request: object) -> None:
+        log.in_flight.pop(id(request), None)
 
     tab.on("request", on_request)
     tab.on("console", on_console)
     tab.on("pageerror", lambda error: log.page_errors.append(str(error)))
     tab.on("requestfailed", on_request_failed)
+    tab.on("requestfailed", on_request_done)
+    tab.on("requestfinished", on_request_done)
     tab.on("response", on_response)
     try:
         yield tab, log

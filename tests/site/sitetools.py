@@ -106,10 +106,12 @@ class PageLog:
         self.page_errors: List[str] = []
         self.failed_local: List[str] = []
         self.external: List[str] = []
+        self.in_flight: Dict[int, str] = {}  # requests started and not yet finished or failed
 
     def clear(self) -> None:
         for items in (self.console_errors, self.page_errors, self.failed_local, self.external):
             items.clear()
+        self.in_flight.clear()
 
     def problems(self) -> List[str]:
         return (

@@ -3,10 +3,12 @@
 Every page of the table of contents: HTTP 200, no console or page errors, no failed request
 for a local asset (requests leaving 127.0.0.1 are aborted and not counted: the site must
 work offline), math typeset by MathJax (no untypeset ``.math`` element, no TeX error, no raw
-``$$`` left), every image loaded with a non-zero natural size. Then: a solution dropdown
-opens on click, the search page finds "Kaiming", and the next/previous links walk the
-table of contents in order. Screenshots of the landing page and of the first page of every
-chapter go to ``_build/screenshots/``; the pages visited are listed in ``visited.txt`` there.
+``$$`` left), every image loaded with a non-zero natural size, and "previous" and "next"
+links that lead to its neighbours in the table of contents. Then: a solution dropdown opens
+on click, the search page finds "Kaiming", and clicking "next" and "previous" navigates
+where the table of contents says. Screenshots of the landing page and of the first page of
+every chapter go to ``_build/screenshots/``; the pages visited are listed in ``visited.txt``
+there.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pytest
 from sitetools import PageLog, chapter_pages
 
 TIMEOUT_MS = 30_000
+LATE_MS = 5_000
 
 # Waits for MathJax (loaded with `defer`) to finish typesetting, then reports on the math.
 MATH_JS = """
@@ -87,6 +90,16 @@ def visited(screenshot_dir: Path) -> Iterator[List[str]]:
     (screenshot_dir / "visited.txt").write_text("".join(f"{p}\n" for p in pages), encoding="utf8")
 
 
+def _link_target(tab: object, kind: str) -> Optional[str]:
+    """Where the page's "previous" (``left-prev``) or "next" (``right-next``) link leads, as a
+    page name without ``.html`` (the URL the browser resolved), or None when there is none."""
+    found = tab.locator(f".prev-next-area a.{kind}")  # type: ignore[attr-defined]
+    if found.count() == 0:
+        return None
+    url = found.first.evaluate("a => a.href")
+    return unquote(urlsplit(url).path)[1:].removesuffix(".html")
+
+
 def _open(tab: object, url: str) -> object:
     response = tab.goto(url, wait_until="load", timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
     assert response is not None, f"no response for {url}"
@@ -111,13 +124,19 @@ def test_page(
 
     math = tab.evaluate(MATH_JS, TIMEOUT_MS)  # type: ignore[attr-defined]
     images = tab.evaluate(IMAGES_JS)  # type: ignore[attr-defined]
-    # Give late requests (images, fonts) a few seconds to finish or fail, so that failures are
-    # logged; a page whose notebook widgets keep a connection open never goes fully idle.
-    try:
-        tab.wait_for_load_state("networkidle", timeout=5000)  # type: ignore[attr-defined]
-    except Exception as err:  # playwright's TimeoutError (playwright may be absent at import)
-        if type(err).__name__ != "TimeoutError":
-            raise
+    # Let late requests (fonts that MathJax asks for) finish or fail, so that a failure is
+    # logged: wait until none is in flight, for at most LATE_MS. (Playwright's "networkidle"
+    # waits for 500 ms of silence, and some pages keep a connection open, so it would time out.)
+    waited = 0
+    while log.in_flight and waited < LATE_MS:
+        tab.wait_for_timeout(50)  # type: ignore[attr-defined]
+        waited += 50
+
+    # the previous and next links point to this page's neighbours in the table of contents
+    order = [name for name, _, _ in toc_pages]
+    at = order.index(toc_page)
+    neighbours = {"left-prev": order[at - 1] if at else None, "right-next": order[at + 1] if at + 1 < len(order) else None}
+    links = {kind: _link_target(tab, kind) for kind in neighbours}
 
     shots = {name: doc for name, doc in chapter_pages(toc_pages).items()}
     for name, doc in shots.items():
@@ -125,6 +144,9 @@ def test_page(
             tab.screenshot(path=str(screenshot_dir / f"{name}.png"))  # type: ignore[attr-defined]
 
     problems = log.problems()
+    for kind, expected in neighbours.items():
+        if links[kind] != expected:
+            problems.append(f"the {kind} link leads to {links[kind]}, the table of contents says {expected}")
     if math["count"]:
         remote = [s for s in math["scripts"] if not s.startswith(server)]
         if remote:
@@ -203,40 +225,23 @@ def test_search_finds_kaiming(page: Tuple[object, PageLog], server: str, visited
 def test_next_previous_follow_toc(
     page: Tuple[object, PageLog], server: str, toc_pages: List[Tuple[str, int, Optional[str]]]
 ) -> None:
-    """Clicking "next" from the landing page visits the table of contents in order; on each
-    page the "previous" link points to the page before, and clicking it from the last page
-    goes back one."""
-    tab, _ = page
+    """Clicking "next" on the landing page and "previous" on the last page leads to the pages
+    the table of contents puts there. (Every page's two links are checked in ``test_page``.)"""
+    tab, log = page
     order = [name for name, _, _ in toc_pages]
+    assert len(order) > 2, order
 
-    def here() -> str:
-        return unquote(urlsplit(tab.url).path)[1:].removesuffix(".html")  # type: ignore[attr-defined]
-
-    def link(kind: str) -> object:
-        return tab.locator(f".prev-next-area a.{kind}")  # type: ignore[attr-defined]
-
-    def href(kind: str) -> Optional[str]:
-        found = link(kind)
-        if found.count() == 0:  # type: ignore[attr-defined]
-            return None
-        # the URL the browser resolved (a.href), as a path without ".html"
-        url = found.first.evaluate("a => a.href")  # type: ignore[attr-defined]
-        return unquote(urlsplit(url).path)[1:].removesuffix(".html")
-
-    def click(kind: str) -> None:
+    def click(kind: str, expected: str) -> None:
         with tab.expect_navigation(wait_until="domcontentloaded", timeout=TIMEOUT_MS):  # type: ignore[attr-defined]
-            link(kind).first.click()  # type: ignore[attr-defined]
+            tab.locator(f".prev-next-area a.{kind}").first.click()  # type: ignore[attr-defined]
+        here = unquote(urlsplit(tab.url).path)[1:].removesuffix(".html")  # type: ignore[attr-defined]
+        assert here == expected, f"clicking {kind} went to {here}, the table of contents says {expected}"
 
     tab.goto(f"{server}{order[0]}.html", wait_until="domcontentloaded", timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
-    for i, expected in enumerate(order):
-        assert here() == expected, f"after {i} clicks on next: at {here()}, the toc says {expected}"
-        previous = order[i - 1] if i else None
-        assert href("left-prev") == previous, f"{expected}: previous leads to {href('left-prev')}, the toc says {previous}"
-        if i + 1 < len(order):
-            assert href("right-next") is not None, f"{expected}: no next link (the toc continues with {order[i + 1]})"
-            click("right-next")
-        else:
-            assert href("right-next") is None, f"{expected} is last in the toc but has a next link"
-    if len(order) > 1:
-        click("left-prev")
-        assert here() == order[-2], f"previous from {order[-1]} went to {here()}, the toc says {order[-2]}"
+    click("right-next", order[1])
+    click("right-next", order[2])
+    click("left-prev", order[1])
+    tab.goto(f"{server}{order[-1]}.html", wait_until="domcontentloaded", timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    assert _link_target(tab, "right-next") is None, f"{order[-1]} is last in the table of contents but has a next link"
+    click("left-prev", order[-2])
+    assert not log.problems(), "\n".join(log.problems())

@@ -1,4 +1,4 @@
-"""One MLP training step with hand-written backprop vs the same step with torch.autograd.
+r"""One MLP training step with hand-written backprop vs the same step with torch.autograd.
 
 Both steps do the same work: forward pass, mean cross-entropy, gradients of every parameter,
 and an in-place SGD update. The hand step is ``companion.nn.MLP.forward``, one

@@ -17,13 +17,15 @@ Before timing, each pair is run once on copies of the inputs and its results com
 (a row whose results differ is marked, not hidden). Times are medians of
 ``torch.utils.benchmark.Timer.blocked_autorange``; companion and PyTorch are measured in
 alternation, ``--rounds`` times, and the fastest median of each is kept, which makes the
-ratio robust to other load on the machine. Results replace the part of
+ratio robust to other load on the machine. On Linux the script restarts itself with glibc
+malloc settings that keep freed memory for reuse (``MALLOC_ENV``; ``--system-malloc`` to
+measure without them). Results replace the part of
 ``benchmarks/RESULTS.md`` between the ``BEGIN``/``END make bench`` markers; the rest of
 the file (the timings section) is kept.
 
 Usage::
 
-    python benchmarks/run.py [--device cpu] [--threads 1] [--rounds 5] [--min-time 0.2] [--quick]
+    python benchmarks/run.py [--device cpu] [--threads 1] [--rounds 5] [--min-time 0.2] [--quick] [--system-malloc]
 """
 
 from __future__ import annotations
@@ -352,10 +354,14 @@ def time_pair(pair: Pair, rounds: int, min_time: float, threads: int) -> Tuple[f
     return ours, ref
 
 
-def run_device(device: torch.device, rounds: int, min_time: float, quick: bool, log: Callable[[str], None]) -> List[Dict[str, object]]:
+def run_device(
+    device: torch.device, rounds: int, min_time: float, quick: bool, log: Callable[[str], None],
+    cases: Optional[Sequence[Case]] = None, mlp: bool = True,
+) -> List[Dict[str, object]]:
+    """Rows of every case (default :data:`CASES`) and, with ``mlp``, of the MLP step, on ``device``."""
     threads = torch.get_num_threads()
     rows: List[Dict[str, object]] = []
-    for case in CASES:
+    for case in CASES if cases is None else cases:
         sizes = case.sizes[:1] if quick else case.sizes
         for label, params in sizes:
             pair = case.make(params, device, torch.float32)
@@ -375,7 +381,7 @@ def run_device(device: torch.device, rounds: int, min_time: float, quick: bool, 
                          "ours": ours, "torch": ref, "ratio": ours / ref if ref == ref else float("nan"),
                          "note": note})
             log(f"  {device.type:4s} {case.name:42s} {label:24s} {ours * 1e6:10.1f} us {ref * 1e6:10.1f} us  x{ours / ref:.2f} {note}")
-    for row in mlp_rows(device, max(1, rounds - 1), quick):
+    for row in mlp_rows(device, max(1, rounds - 1), quick) if mlp else []:
         rows.append(row)
         log(f"  {device.type:4s} {row['case']:42s} {row['size']!s:24s} x{float(row['ratio']):.2f} {row['note']}")  # type: ignore[arg-type]
     return rows
@@ -424,6 +430,9 @@ def report(results: Dict[str, List[Dict[str, object]]], args: argparse.Namespace
         f"Measured {now} by `make bench` (`python benchmarks/run.py`) in {seconds:.0f} s, float32,",
         f"{torch.get_num_threads()} CPU thread(s), best of {args.rounds} alternating medians (`torch.utils.benchmark`, at least "
         f"{args.min_time:g} s each). Ratio = companion / PyTorch: below 1, companion is faster.",
+        ("glibc malloc set to reuse freed memory (" + ", ".join(f"`{k}={v}`" for k, v in MALLOC_ENV.items())
+         + "): large tensors do not fault in fresh pages; see the analysis." if _malloc_tuned()
+         else "glibc malloc defaults (`--system-malloc`, or not run as a script): each large tensor faults in fresh pages."),
         "",
         *machine(),
         "",
@@ -505,6 +514,32 @@ def write(path: Path, block: str) -> None:
     path.write_text(text, encoding="utf8")
 
 
+#: glibc malloc settings for the run: large blocks come from the heap and freed memory stays
+#: there, so that a new 16 MB tensor reuses pages instead of faulting in 4096 fresh ones.
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(4 << 30), "MALLOC_TOP_PAD_": str(256 << 20)}
+
+
+def _malloc_tuned() -> bool:
+    return all(os.environ.get(k) == v for k, v in MALLOC_ENV.items())
+
+
+def _keep_freed_memory() -> bool:
+    """Restart this script with :data:`MALLOC_ENV` set (glibc reads it only at start-up).
+
+    With glibc's defaults every large tensor is a fresh ``mmap``, and on a virtual machine the
+    page faults of its first touch can cost more than the kernel that fills it, by amounts
+    that depend on which tensors happened to be freed before: the ratios then measure the
+    allocator. With these settings both sides reuse freed memory, as a training loop in a
+    steady state does. Returns False (and changes nothing) when they are already set or
+    this is not Linux.
+    """
+    if not sys.platform.startswith("linux") or _malloc_tuned():
+        return False
+    os.environ.update(MALLOC_ENV)
+    os.execv(sys.executable, [sys.executable, *sys.argv])
+    return True  # pragma: no cover - execv does not return
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Ratio benchmarks of companion against PyTorch.")
     parser.add_argument("--device", action="append", help="cpu or cuda (repeatable; default: cpu, and cuda when present)")
@@ -513,8 +548,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (default 1: stable ratios on a shared or small machine)")
     parser.add_argument("--quick", action="store_true", help="smallest size only, one round (a smoke test)")
+    parser.add_argument("--system-malloc", action="store_true",
+                        help="keep glibc's default malloc settings (fresh pages for every large tensor)")
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"), help="file to update (default benchmarks/RESULTS.md)")
     args = parser.parse_args(argv)
+    if argv is None and not args.system_malloc and _keep_freed_memory():
+        return 0  # not reached: the process was replaced by one with the malloc settings
     if args.quick:
         args.rounds, args.min_time = 1, 0.02
     devices = args.device or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))

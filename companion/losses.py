@@ -20,9 +20,11 @@ On large inputs this is 2 to 4 times faster than the one-line formulas
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import torch
+
+from companion._blocks import blocks
 
 __all__ = [
     "REDUCTIONS",
@@ -238,30 +240,6 @@ def softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
     return _Softmax.apply(z, dim)
 
 
-#: Bytes per block in :func:`_blocks`: a few blocks fit in a CPU core's L2 cache.
-_BLOCK_BYTES = 1 << 19
-
-
-def _blocks(dim: int, *tensors: torch.Tensor) -> Iterator[tuple[torch.Tensor, ...]]:
-    """Matching slices of same-shaped ``tensors``, cut across a dimension other than ``dim``.
-
-    Softmax makes several passes over its data (max, subtract, exp, sum, divide). Over a
-    whole large tensor each pass streams it from main memory; over slices of about
-    ``_BLOCK_BYTES`` the later passes find the slice in the CPU's cache, and a temporary
-    (log-softmax's ``exp``) is block-sized instead of full-sized (``benchmarks/RESULTS.md``
-    has the measurements). A GPU gains nothing from this, so there the whole tensor is one
-    block.
-    """
-    x = tensors[0]
-    if x.device.type != "cpu" or x.dim() < 2:
-        yield tensors
-        return
-    across = 1 if dim == 0 else 0
-    row_bytes = x.numel() // max(x.shape[across], 1) * x.element_size()
-    step = max(1, _BLOCK_BYTES // max(row_bytes, 1))
-    yield from zip(*(t.split(step, across) for t in tensors))
-
-
 def _recording(*tensors: torch.Tensor) -> bool:
     """Whether autograd records operations on ``tensors`` (then no in-place or ``out=`` tricks)."""
     return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
@@ -293,9 +271,9 @@ class _Softmax(_AlongDim):
     @staticmethod
     def forward(z: torch.Tensor, dim: int) -> torch.Tensor:  # type: ignore[override]
         s = torch.empty_like(z)
-        for zb, sb in _blocks(dim, z, s):
+        for zb, sb in blocks(dim, z, s):
             torch.sub(zb, zb.amax(dim=dim, keepdim=True), out=sb).exp_()  # e^{z - m}
-            sb.div_(sb.sum(dim=dim, keepdim=True))
+            sb.mul_(sb.sum(dim=dim, keepdim=True).reciprocal_())  # a product is cheaper than a quotient
         return s
 
     @staticmethod
@@ -320,7 +298,7 @@ def _softmax_vjp(g: torch.Tensor, s: torch.Tensor, dim: int) -> torch.Tensor:
 def _softmax_vjp_blocked(g: torch.Tensor, s: torch.Tensor, dim: int) -> torch.Tensor:
     # the same, for plain tensors outside autograd: block by block, in place
     out = torch.empty_like(s)
-    for gb, sb, ob in _blocks(dim, g, s, out):
+    for gb, sb, ob in blocks(dim, g, s, out):
         ob.copy_(gb).mul_(sb).addcmul_(sb, ob.sum(dim=dim, keepdim=True), value=-1)
     return out
 
@@ -457,7 +435,7 @@ class _LogSoftmax(_AlongDim):
     @staticmethod
     def forward(z: torch.Tensor, dim: int) -> torch.Tensor:  # type: ignore[override]
         out = torch.empty_like(z)
-        for zb, ob in _blocks(dim, z, out):
+        for zb, ob in blocks(dim, z, out):
             torch.sub(zb, zb.amax(dim=dim, keepdim=True), out=ob)  # z - m: every entry <= 0
             ob.sub_(torch.exp(ob).sum(dim=dim, keepdim=True).log_())  # minus log sum e^{z - m}
         return out
@@ -666,7 +644,7 @@ class _CrossEntropyIndices(_AlongDim):
         # LSE(z) - z_y = log sum e^{z - m} - (z_y - m): the shift m keeps it exact for huge logits
         shift = z.new_empty((*z.shape[:-1], 1))
         log_sum = torch.empty_like(shift)
-        for zb, mb, lb in _blocks(z.dim() - 1, z, shift, log_sum):
+        for zb, mb, lb in blocks(z.dim() - 1, z, shift, log_sum):
             torch.amax(zb, dim=-1, keepdim=True, out=mb)
             torch.log(torch.exp(zb - mb).sum(dim=-1, keepdim=True), out=lb)
         loss = log_sum - (1.0 - eps) * (z.gather(-1, index.unsqueeze(-1)) - shift)

@@ -20,6 +20,8 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from companion._blocks import blocks
+
 __all__ = [
     "BatchNorm",
     "Dropout",
@@ -812,10 +814,12 @@ class LayerNorm(nn.Module):
 
 
 class _BatchNormFunction(torch.autograd.Function):
-    """Batch norm with a hand-derived backward (batch statistics or fixed running ones).
+    r"""Batch norm with a hand-derived backward (batch statistics or fixed running ones).
 
     Returns the output and, for the running averages, the batch mean and biased variance
-    (shape (C,), not differentiable; ``None`` with running statistics).
+    (shape (C,), not differentiable; ``None`` with running statistics). Saves ``x`` and the
+    per-feature mean and :math:`r = 1/\sqrt{\sigma^2+\epsilon}`, not :math:`\hat x`: the
+    backward pass recomputes :math:`\hat x` block by block, as PyTorch's kernel does.
     """
 
     @staticmethod
@@ -829,55 +833,94 @@ class _BatchNormFunction(torch.autograd.Function):
         batch_stats: bool,
         eps: float,
     ) -> tuple[torch.Tensor, Optional[torch.Tensor], Optional[torch.Tensor]]:
-        dims = (0,) + tuple(range(2, x.dim()))
         view = (1, x.shape[1]) + (1,) * (x.dim() - 2)
+        stats: tuple[Optional[torch.Tensor], Optional[torch.Tensor]] = (None, None)
         if batch_stats:
-            xhat, batch_mean, batch_var, rstd = _normalize(x, dims, eps)
-            stats: tuple[Optional[torch.Tensor], Optional[torch.Tensor]] = (batch_mean.flatten(), batch_var.flatten())
+            mean, var = _batch_mean_var(x)
+            stats = (mean, var)
             ctx.mark_non_differentiable(*stats)
-        else:
+        else:  # copies: the running statistics change in place at the next training step
             assert mean is not None and var is not None
-            rstd = torch.rsqrt(var.reshape(view) + eps)
-            xhat = torch.sub(x, mean.reshape(view)).mul_(rstd)
-            stats = (None, None)
-        ctx.save_for_backward(xhat, rstd, weight)
+            mean = mean.clone()
+        rstd = torch.rsqrt(var + eps)
+        # y = gamma (x - mu) r + beta = x * scale + shift, per feature: one pass over x
+        scale = rstd if weight is None else rstd * weight
+        shift = -mean * scale if bias is None else torch.addcmul(bias, mean, scale, value=-1)
+        y = torch.addcmul(shift.reshape(view), x, scale.reshape(view))
+        ctx.save_for_backward(x, mean, rstd, weight)
         ctx.batch_stats = batch_stats
-        y = _affine(xhat, None if weight is None else weight.reshape(view), None if bias is None else bias.reshape(view))
         return (y, *stats)
 
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, grad_output: torch.Tensor, *_: Any) -> tuple[Optional[torch.Tensor], ...]:  # type: ignore[override]
-        xhat, rstd, weight = ctx.saved_tensors
+        x, mean, rstd, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        grads = _batch_norm_grads(grad_output, xhat, rstd, weight, ctx.batch_stats, need_x, need_w, need_b)
+        grads = _batch_norm_grads(grad_output, x, mean, rstd, weight, ctx.batch_stats, need_x, need_w, need_b)
         return (*grads, None, None, None, None)
 
 
+def _batch_mean_var(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Per-feature mean and biased variance of ``x`` (N, C, ...), each of shape (C,).
+
+    The variance is the mean of squared deviations (two passes, not :math:`E[x^2] - \mu^2`,
+    which cancels badly), summed block by block of examples so that the deviations are a
+    block-sized temporary.
+    """
+    dims = (0,) + tuple(range(2, x.dim()))
+    view = (1, x.shape[1]) + (1,) * (x.dim() - 2)
+    mean = x.mean(dim=dims)
+    squares = x.new_zeros(view)
+    for (xb,) in blocks(1, x):
+        deviation = xb - mean.reshape(view)
+        squares += deviation.mul_(deviation).sum(dim=dims, keepdim=True)
+    return mean, squares.flatten() / (x.numel() // x.shape[1])
+
+
 def _batch_norm_grads(
-    grad_output: torch.Tensor, xhat: torch.Tensor, rstd: torch.Tensor, weight: Optional[torch.Tensor],
-    batch_stats: bool, need_x: bool = True, need_w: bool = True, need_b: bool = True,
+    grad_output: torch.Tensor, x: torch.Tensor, mean: torch.Tensor, rstd: torch.Tensor,
+    weight: Optional[torch.Tensor], batch_stats: bool, need_x: bool = True, need_w: bool = True, need_b: bool = True,
 ) -> tuple[Optional[torch.Tensor], Optional[torch.Tensor], Optional[torch.Tensor]]:
-    dims = (0,) + tuple(range(2, xhat.dim()))  # every axis but the feature axis
-    view = (1, xhat.shape[1]) + (1,) * (xhat.dim() - 2)
-    w = None if weight is None else weight.reshape(view)
-    # with batch statistics grad_x needs both sums: gamma is constant over ``dims``, so
-    # mean(g) = gamma * sum(dL/dy) / M and mean(g x_hat) = gamma * sum(dL/dy x_hat) / M
-    need_sums = need_x and batch_stats
-    sum_g_xhat = (grad_output * xhat).sum(dim=dims) if need_sums or (need_w and w is not None) else None
-    sum_g = grad_output.sum(dim=dims) if need_sums or need_b else None
+    r"""Gradients of batch norm from ``x`` and its per-feature ``mean`` and ``rstd`` (shape (C,)).
+
+    The layer-norm formula :func:`_normalize_backward` with :math:`\gamma_c, \mu_c, r_c`
+    constant over the entries each mean runs over, so that with
+    :math:`S_c = \sum \partial L/\partial y` (which is :math:`\partial L/\partial\beta_c`) and
+    :math:`T_c = \sum \partial L/\partial y\,\hat x` (:math:`\partial L/\partial\gamma_c`):
+
+    .. math::
+        \frac{\partial L}{\partial x} = \gamma_c r_c\,\frac{\partial L}{\partial y}
+        - \frac{\gamma_c r_c}{M}\bigl(S_c + \hat x\, T_c\bigr),
+
+    and with running statistics (which do not depend on :math:`x`) only the first term.
+    Both sums and the gradient are computed block by block of examples.
+    """
+    dims = (0,) + tuple(range(2, x.dim()))  # every axis but the feature axis
+    view = (1, x.shape[1]) + (1,) * (x.dim() - 2)
+    mu, r = mean.reshape(view), rstd.reshape(view)
+    gain = r if weight is None else r * weight.reshape(view)  # gamma_c r_c
+    need_sums = (need_x and batch_stats) or need_b or (need_w and weight is not None)
+    sum_g = sum_g_xc = None  # S_c, and T_c / r_c = sum of dL/dy (x - mu)
+    if need_sums:
+        sum_g, sum_g_xc = x.new_zeros(view), x.new_zeros(view)
+        for gb, xb in blocks(1, grad_output, x):
+            sum_g += gb.sum(dim=dims, keepdim=True)
+            sum_g_xc += (xb - mu).mul_(gb).sum(dim=dims, keepdim=True)
     grad_x = None
-    if need_x:
-        if batch_stats:
-            assert sum_g is not None and sum_g_xhat is not None
-            scale = (w if w is not None else rstd.new_ones(())) / (xhat.numel() // xhat.shape[1])
-            grad_x = _normalize_backward(
-                grad_output, w, xhat, rstd, sum_g.reshape(view) * scale, sum_g_xhat.reshape(view) * scale
-            )
-        else:  # fixed statistics do not depend on x
-            grad_x = grad_output * (rstd if w is None else rstd * w)
-    grad_w = sum_g_xhat if need_w and w is not None else None
-    grad_b = sum_g if need_b else None
+    if need_x and not batch_stats:  # fixed statistics do not depend on x
+        grad_x = grad_output * gain
+    elif need_x:
+        assert sum_g is not None and sum_g_xc is not None
+        count = x.numel() // x.shape[1]
+        grad_x = torch.empty_like(x)
+        # gain * g - gain / M * (S + (x - mu) r T) = (x - mu) * a + gain * g + c, per block
+        a = -gain * r * r * sum_g_xc / count
+        c = -gain * sum_g / count
+        for gb, xb, ob in blocks(1, grad_output, x, grad_x):
+            torch.sub(xb, mu, out=ob)
+            torch.addcmul(c, ob, a, out=ob).addcmul_(gb, gain)
+    grad_w = (sum_g_xc * r).flatten() if need_w and weight is not None and sum_g_xc is not None else None
+    grad_b = sum_g.flatten() if need_b and sum_g is not None else None
     return grad_x, grad_w, grad_b
 
 
@@ -1032,8 +1075,8 @@ def batch_norm_backward(
     c = x.shape[1]
     _check_param(weight, "weight", (c,), x)
     eps = _check_real(eps, "eps")
-    xhat, _, _, rstd = _normalize(x, (0,) + tuple(range(2, x.dim())), eps)
-    grad_x, grad_w, grad_b = _batch_norm_grads(grad_output, xhat, rstd, weight, True)
+    mean, var = _batch_mean_var(x)
+    grad_x, grad_w, grad_b = _batch_norm_grads(grad_output, x, mean, torch.rsqrt(var + eps), weight, True)
     assert grad_x is not None and grad_b is not None
     return grad_x, grad_w, grad_b
 

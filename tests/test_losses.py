@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from companion import _blocks as B
 from companion import losses as L
 from strategies import logits_and_targets, probability_vectors, tensors
 
@@ -315,8 +316,8 @@ def test_gaussian_kl_matches_torch(device: torch.device, mu: torch.Tensor, data:
 
 @pytest.fixture
 def tiny_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make ``_blocks`` cut every tensor into one slice per index, so that small inputs take many blocks."""
-    monkeypatch.setattr(L, "_BLOCK_BYTES", 1)
+    """Make ``blocks`` cut every tensor into one slice per index, so that small inputs take many blocks."""
+    monkeypatch.setattr(B, "BLOCK_BYTES", 1)
 
 
 @pytest.mark.parametrize("dim", [0, 1, 2, -1])
@@ -327,7 +328,7 @@ def test_softmax_family_in_many_blocks_matches_torch(tiny_blocks: None, device: 
     if transposed:  # a non-contiguous input: the blocks are strided slices
         z = z.transpose(0, 2)
     w = torch.randn(z.shape, generator=gen, dtype=F64).to(device)
-    blocks = list(L._blocks(dim % z.dim(), z, w))
+    blocks = list(B.blocks(dim % z.dim(), z, w))
     assert len(blocks) == (z.shape[1] if dim % z.dim() == 0 else z.shape[0]) or z.device.type != "cpu"
     for mine, ref, vjp in ((L.softmax, F.softmax, L.softmax_backward), (L.log_softmax, F.log_softmax, L.log_softmax_backward)):
         close(mine(z, dim), ref(z, dim))
@@ -340,10 +341,10 @@ def test_softmax_family_in_many_blocks_matches_torch(tiny_blocks: None, device: 
 
 def test_blocks_cut_a_large_cpu_tensor_into_cache_sized_slices() -> None:
     z = torch.zeros(4096, 1000)
-    blocks = list(L._blocks(1, z))
-    assert len(blocks) > 1 and all(b.numel() * b.element_size() <= L._BLOCK_BYTES for (b,) in blocks)
+    blocks = list(B.blocks(1, z))
+    assert len(blocks) > 1 and all(b.numel() * b.element_size() <= B.BLOCK_BYTES for (b,) in blocks)
     assert sum(b.shape[0] for (b,) in blocks) == 4096
-    assert len(list(L._blocks(0, torch.zeros(7)))) == 1  # a vector is one block
+    assert len(list(B.blocks(0, torch.zeros(7)))) == 1  # a vector is one block
 
 
 def test_softmax_family_leaves_its_inputs_unchanged(device: torch.device) -> None:

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from companion import _blocks as B
 from companion import regularization as R
 from strategies import seeds, tensors
 
@@ -439,6 +440,42 @@ def test_batch_norm_gradcheck(training, shape, device) -> None:
     rv = torch.rand(3, dtype=torch.float64, device=device) + 0.5
     fn = lambda x, w, b: R.batch_norm(x, rm.clone(), rv.clone(), w, b, training)  # noqa: E731
     assert torch.autograd.gradcheck(fn, (x, w, b))
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("shape", [(7, 3), (5, 3, 6), (3, 3, 4, 2)])
+def test_batch_norm_block_by_block_with_a_large_offset(monkeypatch, training, shape, device) -> None:
+    """With one example per block (every block loop runs many times) and inputs 1e4 + noise
+    (where a one-pass variance would cancel), values, gradients and running statistics equal PyTorch's."""
+    monkeypatch.setattr(B, "BLOCK_BYTES", 1)
+    gen = torch.Generator().manual_seed(sum(shape) + training)
+    x = (1e4 + torch.randn(shape, generator=gen, dtype=torch.float64)).to(device)
+    w, b = (torch.randn(3, generator=gen, dtype=torch.float64).to(device) for _ in range(2))
+    g = torch.randn(shape, generator=gen, dtype=torch.float64).to(device)
+    stats = [(torch.full((3,), 1e4, dtype=torch.float64, device=device), torch.ones(3, dtype=torch.float64, device=device))
+             for _ in range(2)]
+    y1, g1 = _grads(lambda x, w, b: R.batch_norm(x, *stats[0], w, b, training), (x, w, b), g)
+    y2, g2 = _grads(lambda x, w, b: F.batch_norm(x, *stats[1], w, b, training), (x, w, b), g)
+    torch.testing.assert_close(y1, y2, rtol=1e-9, atol=1e-9)
+    for a, c in zip(g1, g2):
+        torch.testing.assert_close(a, c, rtol=1e-8, atol=1e-8)
+    for a, c in zip(stats[0], stats[1]):
+        torch.testing.assert_close(a, c, rtol=1e-12, atol=1e-12)
+    if training:
+        for a, c in zip(R.batch_norm_backward(g, x, w), g2):
+            torch.testing.assert_close(a, c, rtol=1e-8, atol=1e-8)
+
+
+def test_batch_norm_evaluation_backward_after_the_running_statistics_change(device) -> None:
+    """The backward pass of an evaluation-mode call uses the statistics of that call."""
+    x = torch.randn(6, 3, dtype=torch.float64, device=device, requires_grad=True)
+    w = torch.randn(3, dtype=torch.float64, device=device, requires_grad=True)
+    rm, rv = torch.randn(3, dtype=torch.float64, device=device), torch.rand(3, dtype=torch.float64, device=device) + 0.5
+    (expected,) = torch.autograd.grad(F.batch_norm(x, rm, rv, w, training=False).square().sum(), w)
+    y = R.batch_norm(x, rm, rv, w, training=False)
+    R.batch_norm(x.detach(), rm, rv, training=True)  # a training step updates rm, rv in place
+    (grad_w,) = torch.autograd.grad(y.square().sum(), w)
+    torch.testing.assert_close(grad_w, expected, rtol=1e-10, atol=1e-10)
 
 
 def test_batch_norm_example_from_the_notes(device) -> None:

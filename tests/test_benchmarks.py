@@ -47,3 +47,30 @@ def test_a_pair_that_disagrees_is_reported(run_module) -> None:  # type: ignore[
     assert len(rows) == 1 and str(rows[0]["note"]).startswith("results differ: value: max difference 1")
     report = run_module.report({"cpu": rows}, run_module.argparse.Namespace(rounds=1, min_time=0.01), 0.0)
     assert "broken at 3 (cpu): results differ" in report  # listed under the targets, not hidden
+
+
+def test_notebook_times_adds_up_cells_by_notebook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import notebook_times as nt
+    finally:
+        sys.path.remove(str(BENCH))
+    log = (
+        "============================= slowest durations =============================\n"
+        "12.50s call     chapters/02_x/06_big.ipynb::Cell 3\n"
+        "0.50s setup    chapters/02_x/06_big.ipynb::Cell 0\n"
+        "61.00s call     chapters/03_y/01_slow.ipynb::Cell 1\n"
+        "2.00s call     chapters/02_x/01_small.ipynb::Cell 2\n"
+        "(3 durations < 0.005s hidden.)\n"
+    )
+    assert nt.notebook_seconds(log) == {"chapters/02_x/06_big.ipynb": 13.0, "chapters/03_y/01_slow.ipynb": 61.0,
+                                        "chapters/02_x/01_small.ipynb": 2.0}
+    path = tmp_path / "nb.log"
+    path.write_text(log, encoding="utf8")
+    assert nt.main([str(path)]) == 1  # one notebook is over the 60 s budget
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[2] == "| `chapters/03_y/01_slow.ipynb` | 61.0 | **no** |"  # slowest first
+    assert rows[-1] == "| all 3 notebooks, one after the other | 76.0 | |"
+    path.write_text("no durations here\n", encoding="utf8")
+    assert nt.main([str(path)]) == 1 and "no nbval durations" in capsys.readouterr().err
+    assert nt.main([]) == 2

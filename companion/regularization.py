@@ -522,31 +522,22 @@ class EarlyStopping:
 
 
 # ---------------------------------------------------------------------------------------------
-# normalization: shared forward and backward
+# normalization: the layer-norm formulas (batch norm expands them per feature)
 
 
-def _normalize(
-    x: torch.Tensor, dims: tuple[int, ...], eps: float
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    r""":math:`\hat x = (x - \mu)/\sqrt{\sigma^2 + \epsilon}` over ``dims``, and :math:`\mu, \sigma^2, 1/\sqrt{\sigma^2+\epsilon}`.
+def _normalize(x: torch.Tensor, k: int, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    r""":math:`\hat x = (x - \mu)\, r` over the last ``k`` dimensions, and :math:`r = 1/\sqrt{\sigma^2 + \epsilon}`.
 
-    :math:`\hat x` is the one new tensor (``x - mean``, then scaled in place); the statistics
-    keep ``dims`` with size 1 for broadcasting, and the variance is the biased one.
+    :math:`\hat x` is the one new tensor (``x - mean``, then scaled in place); ``r`` keeps the
+    normalized dimensions with size 1 for broadcasting, and the variance is the biased one,
+    from the squared norm of the centred values (``vector_norm`` reads them once, with no
+    temporary).
     """
-    mean = x.mean(dim=dims, keepdim=True)
-    xhat = torch.sub(x, mean)
-    count = x.numel() // max(mean.numel(), 1)
-    var = _sum_of_squares(xhat, dims) / count
+    dims = tuple(range(x.dim() - k, x.dim()))
+    xhat = torch.sub(x, x.mean(dim=dims, keepdim=True))
+    var = torch.linalg.vector_norm(xhat, dim=dims, keepdim=True).square_() / math.prod(x.shape[x.dim() - k:])
     rstd = torch.rsqrt(var + eps)
-    return xhat.mul_(rstd), mean, var, rstd
-
-
-def _sum_of_squares(x: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
-    # vector_norm reads x once without a temporary, but reducing along a strided dimension
-    # (batch norm's batch axis) it is several times slower than squaring and summing
-    if dims == tuple(range(x.dim() - len(dims), x.dim())):
-        return torch.linalg.vector_norm(x, dim=dims, keepdim=True).square_()
-    return (x * x).sum(dim=dims, keepdim=True)
+    return xhat.mul_(rstd), rstd
 
 
 def _affine(xhat: torch.Tensor, weight: Optional[torch.Tensor], bias: Optional[torch.Tensor]) -> torch.Tensor:
@@ -572,7 +563,7 @@ def _normalize_backward(
 
     With :math:`g = \gamma \odot \partial L / \partial y` and means over the :math:`M`
     normalized entries (``mean_g`` :math:`= \overline{g}`, ``mean_g_xhat``
-    :math:`= \overline{g \hat x}`, which each layer computes in its cheapest way),
+    :math:`= \overline{g \hat x}`, from matrix-vector products with gamma),
 
     .. math::
         \frac{\partial L}{\partial x} = r\,\bigl(g - \overline{g} - \hat x\,\overline{g \hat x}\bigr).
@@ -612,7 +603,7 @@ class _LayerNormFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, x: torch.Tensor, weight: Optional[torch.Tensor], bias: Optional[torch.Tensor], k: int, eps: float) -> torch.Tensor:  # type: ignore[override]
-        xhat, _, _, rstd = _normalize(x, tuple(range(x.dim() - k, x.dim())), eps)
+        xhat, rstd = _normalize(x, k, eps)
         ctx.save_for_backward(xhat, rstd, weight)
         ctx.k = k
         return _affine(xhat, weight, bias)
@@ -768,7 +759,7 @@ def layer_norm_backward(
     shape = _check_normalized_shape(x, normalized_shape)
     _check_param(weight, "weight", shape, x)
     eps = _check_real(eps, "eps")
-    xhat, _, _, rstd = _normalize(x, tuple(range(x.dim() - len(shape), x.dim())), eps)
+    xhat, rstd = _normalize(x, len(shape), eps)
     grad_x, grad_w, grad_b = _layer_norm_grads(grad_output, xhat, rstd, weight, len(shape))
     assert grad_x is not None and grad_b is not None
     return grad_x, grad_w, grad_b

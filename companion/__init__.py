@@ -28,6 +28,7 @@ from companion.losses import (
     softmax,
 )
 from companion.optim import SGD, AdaGrad, Adam, AdamW, Newton, RMSProp, minimize
+from companion.source import show_source
 from companion.tensor import StridedTensor
 from companion.train import History, fit
 
@@ -76,6 +77,8 @@ __all__ = [
     "minimize",
     # tensors
     "StridedTensor",
+    # course pages
+    "show_source",
     # training
     "History",
     "fit",

@@ -3,7 +3,9 @@
 #   make test     package tests + doctests, every notebook with nbval, the book with -n -W
 #   make lab      JupyterLab on the course
 #   make student  the student release of the exercises, and a book that hides solutions
+#   make grade SUBMISSIONS=DIR  grade DIR/<student>/<chapter>/exercises.ipynb with nbgrader
 #   make bench    ratio benchmarks against PyTorch, written to benchmarks/RESULTS.md
+#   make mutate   mutation testing of the modules without a torch reference (MUTATE="train data" for some)
 #   make clean    remove build outputs (keeps .venv); make distclean also removes .venv
 
 PYTHON ?= python3
@@ -21,9 +23,11 @@ export PYTHONHASHSEED ?= 0
 export OMP_NUM_THREADS ?= 1
 # notebooks the book build executes at a time (book/_ext/parallel_execution.py)
 export BOOK_JOBS ?= $(JOBS)
+# companion.compiled: Inductor's compiled kernels, kept between runs of the tests and the book
+export TORCHINDUCTOR_CACHE_DIR ?= $(CURDIR)/_build/inductor
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: all book test test-package test-notebooks test-book test-site lab student bench clean distclean venv
+.PHONY: all book test test-package test-notebooks test-book test-site test-lab lab student grade bench mutate clean distclean venv
 
 all: book
 
@@ -34,16 +38,25 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $@
 
-venv: $(STAMP)
+# JupyterLab settings for everyone using this environment (no news popup, no nbgrader panels
+# for students): the files of labconfig/, see labconfig/README.md
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+$(LAB_SETTINGS): labconfig/overrides.json labconfig/page_config.json labconfig/jupyter_server_config.json $(STAMP)
+	@mkdir -p $(VENV)/share/jupyter/lab/settings $(VENV)/etc/jupyter/labconfig
+	cp labconfig/page_config.json $(VENV)/etc/jupyter/labconfig/page_config.json
+	cp labconfig/jupyter_server_config.json $(VENV)/etc/jupyter/jupyter_server_config.json
+	cp labconfig/overrides.json $@
+
+venv: $(STAMP) $(LAB_SETTINGS)
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
 
-test: test-package test-notebooks test-book test-site
+test: test-package test-notebooks test-book test-site test-lab
 
 test-package: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider --doctest-modules --ignore=tests/site companion tests
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider --doctest-modules --ignore=tests/site --ignore=tests/lab companion tests
 
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax -p no:cacheprovider --durations=0 --ignore-glob='*/exercises.ipynb' chapters
@@ -65,8 +78,28 @@ test-site: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
-lab: $(STAMP)
+lab: $(STAMP) $(LAB_SETTINGS)
 	$(BIN)/jupyter lab --notebook-dir=$(CURDIR)
+
+# JupyterLab in headless chromium: a student notebook and a chapter page (tests/lab)
+test-lab: $(STAMP) $(LAB_SETTINGS)
+	$(BIN)/python -m pytest -p no:cacheprovider tests/lab
+
+# Autograde DIR/<student>/<chapter>/exercises.ipynb with nbgrader: _build/grades/grades.csv,
+# feedback in _build/grades/feedback/<student>/<chapter>/exercises.html
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=DIR (DIR/<student>/<chapter>/exercises.ipynb)"; exit 2; }
+	$(BIN)/python -m companion.exercises grade "$(SUBMISSIONS)" --root $(CURDIR) --out $(CURDIR)/_build/grades
+
+# Mutation testing (mutmut, pinned in tests/requirements-mutate.txt; not part of make test):
+# per module, the numbers go to _build/mutate/<module>/summary.txt; see tests/MUTATION.md.
+MUTATE ?=
+$(VENV)/.mutmut: $(STAMP) tests/requirements-mutate.txt
+	$(BIN)/python -m pip install --quiet -r tests/requirements-mutate.txt
+	@touch $@
+
+mutate: $(VENV)/.mutmut
+	$(BIN)/python tests/mutate.py --jobs $(JOBS) $(MUTATE)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

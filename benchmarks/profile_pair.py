@@ -1,10 +1,10 @@
 """Where the time goes: torch.profiler tables for one benchmark pair of ``run.py``.
 
 For a case of ``benchmarks/run.py`` (matched by a substring of its name) at its largest
-size, prints the operators that companion's version and PyTorch's version run, sorted by
-self time, with call counts. A kernel written from several tensor operations makes one pass
-over memory (and usually one temporary tensor) per operation, where PyTorch's fused kernel
-makes one or two: this table is the evidence behind the analysis in RESULTS.md.
+size, prints the operators that each version runs (for a kernel: compiled, formula and
+PyTorch), sorted by self time, with call counts. The eager formula makes one pass over memory
+(and usually one temporary tensor) per operation; the compiled one runs a few fused loops
+(``cpp_fused_...`` on the CPU); this table is the evidence behind the analysis in RESULTS.md.
 
 Usage::
 
@@ -40,7 +40,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     for case in cases:
         label, params = case.sizes[args.size]
         pair = case.make(params, device, torch.float32)
-        for side, fn in (("companion", pair.ours), ("PyTorch", pair.torch)):
+        sides = [("compiled" if pair.formula is not None else "companion", pair.ours), ("PyTorch", pair.torch)]
+        if pair.formula is not None:
+            sides.insert(1, ("formula (eager)", pair.formula))
+        for side, fn in sides:
             for _ in range(2):
                 fn()
             with profile(activities=[ProfilerActivity.CPU]) as prof:

@@ -3,19 +3,24 @@
 One module per concept, layered bottom up::
 
     device, data                      where to compute, offline datasets
-    losses, activations               kernels with their hand-written gradients
+    losses, activations               kernels with their hand-written gradients (the formula tier)
+    compiled                          the same kernels made fast by torch.compile (the compiled tier)
     tensor, autodiff, nn              strides, reverse-mode autodiff, hand-written backprop
     optim, schedules, distributed     optimizers, learning-rate schedules, data parallelism
-    init, regularization              initializers, dropout, norms, early stopping, pruning
+    curvature                         Hessian-vector products and sharpness
+    init, normalization               initializers; layer, batch and RMS norm
+    regularization, pruning           dropout, weight penalties, early stopping; pruning, lottery ticket
     train, plot, research, exercises  the training loop, figures, research tools, coursework
+    stats                             intervals and paired tests for comparing methods over seeds
 
 The names below are re-exported for convenience; everything else is imported from its module,
 e.g. ``from companion.research import Chessboard``. The modules ``plot``, ``research``,
 ``distributed`` and ``exercises`` are not imported here (they pull in matplotlib, pandas,
-bibtexparser or torch.distributed): import them explicitly.
+bibtexparser or torch.distributed), nor is ``compiled`` (its first calls compile): import them
+explicitly.
 """
 
-from companion import activations, autodiff, data, init, losses, nn, optim, regularization, schedules, tensor, train
+from companion import activations, autodiff, curvature, data, init, losses, nn, normalization, optim, pruning, regularization, schedules, stats, tensor, train
 from companion.data import circles, digits, loader, moons, spirals, train_val_split
 from companion.device import available_devices, get_device, seed_everything
 from companion.losses import (
@@ -27,7 +32,7 @@ from companion.losses import (
     mse,
     softmax,
 )
-from companion.optim import SGD, AdaGrad, Adam, AdamW, Newton, RMSProp, minimize
+from companion.optim import LBFGS, SGD, AdaGrad, Adam, AdamW, Newton, RMSProp, minimize
 from companion.source import show_source
 from companion.tensor import StridedTensor
 from companion.train import History, fit
@@ -39,13 +44,17 @@ __all__ = [
     # modules
     "activations",
     "autodiff",
+    "curvature",
     "data",
     "init",
     "losses",
     "nn",
+    "normalization",
     "optim",
+    "pruning",
     "regularization",
     "schedules",
+    "stats",
     "tensor",
     "train",
     # device
@@ -72,6 +81,7 @@ __all__ = [
     "AdaGrad",
     "Adam",
     "AdamW",
+    "LBFGS",
     "Newton",
     "RMSProp",
     "minimize",

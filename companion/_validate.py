@@ -33,6 +33,7 @@ __all__ = [
     "any_of",
     "boolean",
     "choice",
+    "device",
     "dim",
     "dtype",
     "float_tensor",
@@ -204,6 +205,20 @@ def shape(value: object, name: str = "shape") -> tuple[int, ...]:
 def seed(value: object, name: str = "seed") -> int:
     """A seed for numpy and torch: an int in ``[0, 2**32 - 1]``."""
     return integer(value, name, low=0, high=2**32 - 1)
+
+
+def device(value: object, name: str = "device") -> Optional[torch.device]:
+    """``None`` or a device that exists here: a str such as ``'cuda:0'`` or a :class:`torch.device`.
+
+    The check is :func:`companion.get_device`'s (a :class:`TypeError` for another type, a
+    :class:`ValueError` naming the devices available for an unknown or absent one), but the
+    environment variable ``COMPANION_DEVICE`` does not override an explicit argument.
+    """
+    if value is None:
+        return None
+    from companion.device import _parse  # late: companion.device imports this module
+
+    return _parse(value, name)
 
 
 def any_of(value: Any, name: str, types: tuple[type, ...], expected: str) -> Any:

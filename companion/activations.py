@@ -13,11 +13,11 @@ up with a helpful error.
 
 from __future__ import annotations
 
-import math
-from numbers import Real
 from typing import Callable, Dict, Tuple
 
 import torch
+
+from companion import _validate as check
 
 __all__ = [
     "ACTIVATIONS",
@@ -47,22 +47,6 @@ __all__ = [
 SELU_ALPHA = 1.6732632423543772848170429916717
 #: The constant :math:`\lambda` (scale) of SELU (Klambauer et al., 2017), as in PyTorch.
 SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def _check_input(x: torch.Tensor, name: str = "x") -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
-
-
-def _check_real(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,7 +83,7 @@ def sigmoid(x: torch.Tensor) -> torch.Tensor:
     >>> sigmoid(torch.tensor([-1000.0, 0.0, 1000.0]))
     tensor([0.0000, 0.5000, 1.0000])
     """
-    _check_input(x)
+    check.float_tensor(x, "x")
     e = torch.exp(-x.abs())
     return torch.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
@@ -133,7 +117,7 @@ def sigmoid_grad(x: torch.Tensor) -> torch.Tensor:
     >>> sigmoid_grad(torch.tensor([0.0]))
     tensor([0.2500])
     """
-    _check_input(x)
+    check.float_tensor(x, "x")
     return sigmoid(x) * sigmoid(-x)
 
 
@@ -171,7 +155,7 @@ def tanh(x: torch.Tensor) -> torch.Tensor:
     >>> tanh(torch.tensor([-1000.0, 0.0, 1000.0]))
     tensor([-1.,  0.,  1.])
     """
-    _check_input(x)
+    check.float_tensor(x, "x")
     a = x.abs()
     e = torch.exp(-2.0 * a)
     return torch.sign(x) * (-torch.expm1(-2.0 * a)) / (1.0 + e)
@@ -205,7 +189,7 @@ def tanh_grad(x: torch.Tensor) -> torch.Tensor:
     >>> tanh_grad(torch.tensor([0.0]))
     tensor([1.])
     """
-    _check_input(x)
+    check.float_tensor(x, "x")
     e = torch.exp(-2.0 * x.abs())
     return 4.0 * e / (1.0 + e) ** 2
 
@@ -240,7 +224,7 @@ def relu(x: torch.Tensor) -> torch.Tensor:
     >>> relu(torch.tensor([-2.0, 0.0, 3.0]))
     tensor([0., 0., 3.])
     """
-    _check_input(x)
+    check.float_tensor(x, "x")
     return x.clamp(min=0.0)
 
 
@@ -271,7 +255,7 @@ def relu_grad(x: torch.Tensor) -> torch.Tensor:
     >>> relu_grad(torch.tensor([-2.0, 0.0, 3.0]))
     tensor([0., 0., 1.])
     """
-    _check_input(x)
+    check.float_tensor(x, "x")
     return torch.sign(x.clamp(min=0.0))  # 1 where x > 0, else 0; no boolean temporary
 
 
@@ -305,8 +289,8 @@ def leaky_relu(x: torch.Tensor, negative_slope: float = 0.01) -> torch.Tensor:
     >>> leaky_relu(torch.tensor([-2.0, 3.0]), negative_slope=0.1)
     tensor([-0.2000,  3.0000])
     """
-    _check_input(x)
-    a = _check_real(negative_slope, "negative_slope")
+    check.float_tensor(x, "x")
+    a = check.real(negative_slope, "negative_slope")
     return torch.where(x > 0, x, a * x)
 
 
@@ -340,8 +324,8 @@ def leaky_relu_grad(x: torch.Tensor, negative_slope: float = 0.01) -> torch.Tens
     >>> leaky_relu_grad(torch.tensor([-2.0, 3.0]), negative_slope=0.1)
     tensor([0.1000, 1.0000])
     """
-    _check_input(x)
-    a = _check_real(negative_slope, "negative_slope")
+    check.float_tensor(x, "x")
+    a = check.real(negative_slope, "negative_slope")
     return torch.where(x > 0, torch.ones_like(x), torch.full_like(x, a))
 
 
@@ -376,8 +360,8 @@ def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
     >>> elu(torch.tensor([-1000.0, 0.0, 2.0]))
     tensor([-1.,  0.,  2.])
     """
-    _check_input(x)
-    a = _check_real(alpha, "alpha")
+    check.float_tensor(x, "x")
+    a = check.real(alpha, "alpha")
     return torch.where(x > 0, x, a * torch.expm1(x.clamp(max=0.0)))
 
 
@@ -411,8 +395,8 @@ def elu_grad(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
     >>> elu_grad(torch.tensor([0.0, 2.0]), alpha=0.5)
     tensor([0.5000, 1.0000])
     """
-    _check_input(x)
-    a = _check_real(alpha, "alpha")
+    check.float_tensor(x, "x")
+    a = check.real(alpha, "alpha")
     return torch.where(x > 0, torch.ones_like(x), a * torch.exp(x.clamp(max=0.0)))
 
 
@@ -443,7 +427,7 @@ def selu(x: torch.Tensor) -> torch.Tensor:
     >>> selu(torch.tensor([1.0]))
     tensor([1.0507])
     """
-    _check_input(x)
+    check.float_tensor(x, "x")
     return SELU_SCALE * elu(x, SELU_ALPHA)
 
 
@@ -474,7 +458,7 @@ def selu_grad(x: torch.Tensor) -> torch.Tensor:
     >>> selu_grad(torch.tensor([1.0]))
     tensor([1.0507])
     """
-    _check_input(x)
+    check.float_tensor(x, "x")
     return SELU_SCALE * elu_grad(x, SELU_ALPHA)
 
 
@@ -482,19 +466,28 @@ def selu_grad(x: torch.Tensor) -> torch.Tensor:
 # smooth self-gated activations
 
 
-def softplus(x: torch.Tensor) -> torch.Tensor:
-    """Softplus, a smooth ReLU, computed without overflow.
+def softplus(x: torch.Tensor, beta: float = 1.0, threshold: float = 20.0) -> torch.Tensor:
+    """Softplus, a smooth ReLU, computed without overflow; torch's ``beta`` and ``threshold``.
 
     .. math::
 
-        \\operatorname{softplus}(x) = \\log(1 + e^{x}) = \\max(x, 0) + \\log(1 + e^{-|x|})
+        \\operatorname{softplus}(x) = \\frac{1}{\\beta}\\log(1 + e^{\\beta x})
+        = \\frac{1}{\\beta}\\Bigl(\\max(\\beta x, 0) + \\log(1 + e^{-|\\beta x|})\\Bigr),
 
-    Its derivative is the sigmoid.
+    and :math:`x` itself where :math:`\\beta x > \\text{threshold}` (there the two differ by
+    less than :math:`e^{-\\text{threshold}}/\\beta`), as :func:`torch.nn.functional.softplus`.
+    ``threshold=math.inf`` gives the formula everywhere. Its derivative is
+    :math:`\\sigma(\\beta x)`.
 
     Parameters
     ----------
     x : torch.Tensor, shape (*)
         Floating-point input.
+    beta : float, default 1.0
+        Sharpness :math:`\\beta > 0`; large values approach ReLU. (torch also takes
+        :math:`\\beta \\le 0`, which turns softplus into something else; it is refused here.)
+    threshold : float, default 20.0
+        Where to switch to the identity.
 
     Returns
     -------
@@ -504,15 +497,28 @@ def softplus(x: torch.Tensor) -> torch.Tensor:
     Raises
     ------
     TypeError
-        If ``x`` is not a floating-point tensor.
+        If ``x`` is not a floating-point tensor or ``beta`` or ``threshold`` not a real number.
+    ValueError
+        If ``beta`` is not a positive finite number, or ``threshold`` is NaN.
 
     Examples
     --------
     >>> softplus(torch.tensor([-1000.0, 0.0, 1000.0])).tolist()
     [0.0, 0.6931471824645996, 1000.0]
+    >>> softplus(torch.tensor([20.5], dtype=torch.float64)).item()  # past the threshold: x itself
+    20.5
     """
-    _check_input(x)
-    return x.clamp(min=0.0) + torch.log1p(torch.exp(-x.abs()))
+    check.float_tensor(x, "x")
+    beta = check.real(beta, "beta", low=0, low_open=True)
+    threshold = check.real(threshold, "threshold", finite=False)
+    if threshold != threshold:
+        raise ValueError("threshold must be a number, got nan")
+    bx = beta * x
+    # max(bx, 0) and -|bx| through torch.where, so that autograd's derivative at 0 is the true
+    # sigma(0) = 1/2 (clamp and abs would give the subgradients 1 and 0 there)
+    positive = bx >= 0
+    smooth = (torch.where(positive, bx, 0.0) + torch.log1p(torch.exp(torch.where(positive, -bx, bx)))) / beta
+    return torch.where(bx > threshold, x, smooth)
 
 
 def swish(x: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
@@ -546,8 +552,8 @@ def swish(x: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
     >>> swish(torch.tensor([-1000.0, 0.0, 2.0]))
     tensor([-0.0000, 0.0000, 1.7616])
     """
-    _check_input(x)
-    b = _check_real(beta, "beta")
+    check.float_tensor(x, "x")
+    b = check.real(beta, "beta")
     return x * sigmoid(b * x)
 
 
@@ -582,8 +588,8 @@ def swish_grad(x: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
     >>> swish_grad(torch.tensor([0.0]))
     tensor([0.5000])
     """
-    _check_input(x)
-    b = _check_real(beta, "beta")
+    check.float_tensor(x, "x")
+    b = check.real(beta, "beta")
     bx = b * x
     s = sigmoid(bx)
     return s + bx * s * sigmoid(-bx)
@@ -615,7 +621,7 @@ def mish(x: torch.Tensor) -> torch.Tensor:
     >>> mish(torch.tensor([-1000.0, 0.0, 2.0]))
     tensor([-0.0000, 0.0000, 1.9440])
     """
-    _check_input(x)
+    check.float_tensor(x, "x")
     return x * tanh(softplus(x))
 
 
@@ -646,7 +652,7 @@ def mish_grad(x: torch.Tensor) -> torch.Tensor:
     >>> mish_grad(torch.tensor([0.0], dtype=torch.float64))
     tensor([0.6000], dtype=torch.float64)
     """
-    _check_input(x)
+    check.float_tensor(x, "x")
     sp = softplus(x)
     return tanh(sp) + x * tanh_grad(sp) * sigmoid(x)
 

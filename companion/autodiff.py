@@ -26,6 +26,7 @@ from typing import Callable, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import torch
 
+from companion import _validate
 from companion.activations import get_activation
 
 __all__ = [
@@ -201,11 +202,8 @@ class Value:
     __slots__ = ("data", "grad", "_parents", "_backward", "op", "label")
 
     def __init__(self, data: Number, label: str = "", *, _parents: tuple = (), _local: tuple = (), _op: str = "") -> None:
-        if not _is_number(data):
-            raise TypeError(f"data must be a real number, got {type(data).__name__}")
-        if not isinstance(label, str):
-            raise TypeError(f"label must be a str, got {type(label).__name__}")
-        self.data = float(data)
+        self.data = _validate.real(data, "data", finite=False)
+        _validate.any_of(label, "label", (str,), "a str")
         self.grad = 0.0
         self._parents: Tuple["Value", ...] = tuple(_parents)
         # d(self)/d(parent), evaluated in the forward pass; backward multiplies by it
@@ -266,8 +264,12 @@ class Value:
             out = self.data**other.data
             if isinstance(out, complex):
                 raise ValueError(f"a negative base ({self.data}) to a non-integer power has no real value")
-            dlog = math.log(self.data) if self.data > 0 else math.nan
-            local = (_power_derivative(self.data, other.data), out * dlog)
+            # d(a**b)/db = a**b log a; at a = 0 torch's convention is 0 for b >= 0 (0**b is flat there)
+            if self.data == 0 and other.data >= 0:
+                d_exponent = 0.0
+            else:
+                d_exponent = out * (math.log(self.data) if self.data > 0 else math.nan)
+            local = (_power_derivative(self.data, other.data), d_exponent)
             return Value(out, _parents=(self, other), _local=local, _op="**")
         if not _is_number(other):
             raise TypeError(f"exponent must be a Value or a real number, got {type(other).__name__}")
@@ -343,8 +345,7 @@ class Value:
         >>> x.grad
         12.0
         """
-        if not isinstance(accumulate, bool):
-            raise TypeError(f"accumulate must be a bool, got {type(accumulate).__name__}")
+        accumulate = _validate.boolean(accumulate, "accumulate")
         _run_backward(self, 1.0, lambda n: 0.0, accumulate)
 
     def zero_grad(self) -> None:
@@ -390,11 +391,8 @@ class Dual:
     __slots__ = ("value", "tangent")
 
     def __init__(self, value: Number, tangent: Number = 0.0) -> None:
-        if not _is_number(value):
-            raise TypeError(f"value must be a real number, got {type(value).__name__}")
-        if not _is_number(tangent):
-            raise TypeError(f"tangent must be a real number, got {type(tangent).__name__}")
-        self.value = float(value)
+        self.value = _validate.real(value, "value", finite=False)
+        tangent = _validate.real(tangent, "tangent", finite=False)
         self.tangent = float(tangent)
 
     @staticmethod
@@ -620,12 +618,8 @@ class Variable:
     __slots__ = ("data", "grad", "_parents", "_backward", "op", "label")
 
     def __init__(self, data: torch.Tensor, label: str = "", *, _parents: tuple = (), _vjps: tuple = (), _op: str = "") -> None:
-        if not isinstance(data, torch.Tensor):
-            raise TypeError(f"data must be a torch.Tensor, got {type(data).__name__}")
-        if not data.is_floating_point():
-            raise TypeError(f"data must be a floating-point tensor, got {data.dtype}")
-        if not isinstance(label, str):
-            raise TypeError(f"label must be a str, got {type(label).__name__}")
+        data = _validate.float_tensor(data, "data")
+        _validate.any_of(label, "label", (str,), "a str")
         self.data = data.detach()
         self.grad = torch.zeros_like(self.data)
         self._parents: Tuple["Variable", ...] = tuple(_parents)
@@ -712,6 +706,8 @@ class Variable:
             raise TypeError(f"exponent must be a real number, got {type(p).__name__}")
         p = float(p)
         x = self.data
+        if p == 0:  # x**0 = 1 is constant: gradient 0, also at x = 0 (where p x**(p-1) is 0 * inf)
+            return Variable(torch.ones_like(x), _parents=(self,), _vjps=(torch.zeros_like,), _op="**0")
         return Variable(x**p, _parents=(self,), _vjps=(lambda g: g * p * x ** (p - 1),), _op=f"**{p:g}")
 
     # -- linear algebra ------------------------------------------------------------------
@@ -743,8 +739,11 @@ class Variable:
         x = self.data
         if dim is None:
             return Variable(x.sum(), _parents=(self,), _vjps=(lambda g: g.expand(x.shape).clone(),), _op="sum")
-        out = x.sum(dim=dim, keepdim=keepdim)
-        d = dim % x.dim()
+        d = _validate.dim(dim, x, "the Variable")
+        keepdim = _validate.boolean(keepdim, "keepdim")
+        out = x.sum(dim=d, keepdim=keepdim)
+        if x.dim() == 0:  # torch: summing a 0-d tensor over dim 0 or -1 changes nothing
+            return Variable(out, _parents=(self,), _op="sum", _vjps=(lambda g: g.clone(),))
         return Variable(out, _parents=(self,), _op="sum",
                         _vjps=(lambda g: (g if keepdim else g.unsqueeze(d)).expand(x.shape).clone(),))
 
@@ -818,8 +817,7 @@ class Variable:
         TypeError
             If ``accumulate`` is not a bool or ``grad`` is not a tensor.
         """
-        if not isinstance(accumulate, bool):
-            raise TypeError(f"accumulate must be a bool, got {type(accumulate).__name__}")
+        accumulate = _validate.boolean(accumulate, "accumulate")
         if grad is None:
             if self.data.numel() != 1:
                 raise ValueError(f"grad must be given for a non-scalar output of shape {tuple(self.data.shape)}")

@@ -15,36 +15,26 @@ import numpy as np
 import torch
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
+from companion import _validate
+
 __all__ = ["circles", "digits", "loader", "moons", "spirals", "train_val_split"]
 
 DeviceLike = Optional[Union[str, torch.device]]
 
 
-def _check_float_dtype(dtype: torch.dtype) -> None:
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
-
-
-def _check_n(n: int, name: str = "n", minimum: int = 1) -> None:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(n).__name__}")
-    if n < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {n}")
-
-
-def _check_noise(noise: float) -> None:
-    if not isinstance(noise, (int, float)) or isinstance(noise, bool):
-        raise TypeError(f"noise must be a float, got {type(noise).__name__}")
-    if not noise >= 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
-
-
 def _to_tensors(X: np.ndarray, y: np.ndarray, device: DeviceLike, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    _check_float_dtype(dtype)
     return (
         torch.as_tensor(X, dtype=dtype, device=device),
         torch.as_tensor(y, dtype=torch.long, device=device),
     )
+
+
+def _examples(value: object, name: str) -> torch.Tensor:
+    """A tensor with one example per row: at least one dimension."""
+    value = _validate.tensor(value, name)
+    if value.dim() == 0:
+        raise ValueError(f"{name} must have shape (N, ...), one example per row, got a 0-d tensor")
+    return value
 
 
 def digits(device: DeviceLike = None, dtype: torch.dtype = torch.float32, flatten: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
@@ -75,6 +65,8 @@ def digits(device: DeviceLike = None, dtype: torch.dtype = torch.float32, flatte
     >>> float(X.min()), float(X.max())
     (0.0, 1.0)
     """
+    device, dtype = _validate.device(device), _validate.dtype(dtype)
+    flatten = _validate.boolean(flatten, "flatten")
     from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
 
     bunch = load_digits()
@@ -95,14 +87,24 @@ def moons(n: int = 200, noise: float = 0.1, seed: int = 0, device: DeviceLike = 
     X : torch.Tensor, shape (n, 2)
     y : torch.Tensor of int64, shape (n,)
 
+    Raises
+    ------
+    TypeError
+        If ``n`` or ``seed`` is not an int, ``noise`` not a real number, ``dtype`` not a
+        floating-point dtype, or ``device`` neither a str nor a torch.device.
+    ValueError
+        If ``n < 2``, ``noise < 0``, ``seed`` is outside ``[0, 2**32 - 1]``, or ``device``
+        is unknown or absent here (the same checks as :func:`companion.get_device`; so for
+        :func:`circles` and :func:`spirals`).
+
     Examples
     --------
     >>> X, y = moons(100, seed=1)
     >>> tuple(X.shape), int(y.sum())
     ((100, 2), 50)
     """
-    _check_n(n, minimum=2)
-    _check_noise(noise)
+    n, noise = _validate.integer(n, "n", low=2), _validate.real(noise, "noise", low=0)
+    seed, device, dtype = _validate.seed(seed), _validate.device(device), _validate.dtype(dtype)
     rng = np.random.default_rng(seed)
     n0 = n // 2
     n1 = n - n0
@@ -133,10 +135,9 @@ def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 
     >>> bool(((r - 1).abs() < 1e-6)[y == 0].all()), bool(((r - 0.5).abs() < 1e-6)[y == 1].all())
     (True, True)
     """
-    _check_n(n, minimum=2)
-    _check_noise(noise)
-    if not 0 < factor < 1:
-        raise ValueError(f"factor must be in (0, 1), got {factor}")
+    n, noise = _validate.integer(n, "n", low=2), _validate.real(noise, "noise", low=0)
+    factor = _validate.real(factor, "factor", low=0, high=1, low_open=True, high_open=True)
+    seed, device, dtype = _validate.seed(seed), _validate.device(device), _validate.dtype(dtype)
     rng = np.random.default_rng(seed)
     n0 = n // 2
     n1 = n - n0
@@ -170,9 +171,9 @@ def spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed: int = 0, d
     >>> tuple(X.shape), torch.bincount(y).tolist()
     ((90, 2), [30, 30, 30])
     """
-    _check_n(n, minimum=2)
-    _check_n(classes, "classes", minimum=2)
-    _check_noise(noise)
+    n, classes = _validate.integer(n, "n", low=2), _validate.integer(classes, "classes", low=2)
+    noise = _validate.real(noise, "noise", low=0)
+    seed, device, dtype = _validate.seed(seed), _validate.device(device), _validate.dtype(dtype)
     rng = np.random.default_rng(seed)
     sizes = [n // classes + (1 if k < n % classes else 0) for k in range(classes)]
     xs, ys = [], []
@@ -214,6 +215,15 @@ def train_val_split(
     -------
     X_train, y_train, X_val, y_val : torch.Tensor
 
+    Raises
+    ------
+    TypeError
+        If ``X`` or ``y`` is not a tensor, ``val_fraction`` not a real number, ``seed`` not
+        an int or ``stratify`` not a bool.
+    ValueError
+        If the lengths differ, ``val_fraction`` is not in (0, 1), ``seed`` is outside
+        ``[0, 2**32 - 1]``, or a part would be empty.
+
     Examples
     --------
     >>> X, y = digits()
@@ -221,14 +231,11 @@ def train_val_split(
     >>> len(X_tr) + len(X_va) == len(X), abs(len(X_va) - 0.25 * len(X)) < 10
     (True, True)
     """
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"X must be a torch.Tensor, got {type(X).__name__}")
-    if not isinstance(y, torch.Tensor):
-        raise TypeError(f"y must be a torch.Tensor, got {type(y).__name__}")
+    X, y = _examples(X, "X"), _examples(y, "y")
     if len(X) != len(y):
         raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
-    if not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+    val_fraction = _validate.real(val_fraction, "val_fraction", low=0, high=1, low_open=True, high_open=True)
+    seed, stratify = _validate.seed(seed), _validate.boolean(stratify, "stratify")
     n = len(y)
     generator = torch.Generator().manual_seed(seed)
     if stratify:
@@ -289,6 +296,15 @@ def loader(
     -------
     torch.utils.data.DataLoader
 
+    Raises
+    ------
+    TypeError
+        If ``X`` or ``y`` is not a tensor, ``batch_size`` or ``seed`` not an int, or
+        ``shuffle``/``drop_last`` not a bool.
+    ValueError
+        If ``X`` is empty or 0-d, the lengths differ, ``batch_size < 1``, ``seed`` is out of
+        range, or ``device`` is unknown or absent here (:func:`companion.get_device`'s check).
+
     Examples
     --------
     >>> X, y = digits()
@@ -296,12 +312,15 @@ def loader(
     >>> [len(xb) for xb, _ in dl]
     [500, 500, 500, 297]
     """
-    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise TypeError("X and y must be torch.Tensor")
+    X, y = _examples(X, "X"), _examples(y, "y")
     if len(X) != len(y):
         raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
-    _check_n(batch_size, "batch_size")
-    target = X.device if device is None else torch.device(device)
+    if len(X) == 0:
+        raise ValueError(f"X must hold at least one example, got shape {tuple(X.shape)}")
+    batch_size = _validate.integer(batch_size, "batch_size", low=1)
+    shuffle, drop_last = _validate.boolean(shuffle, "shuffle"), _validate.boolean(drop_last, "drop_last")
+    seed = None if seed is None else _validate.seed(seed)
+    target = X.device if device is None else _validate.device(device)
     dataset = TensorDataset(X.to(target), y.to(target))
     generator = None
     if shuffle and seed is not None:

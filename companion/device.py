@@ -19,6 +19,8 @@ from typing import Optional, Union
 import numpy as np
 import torch
 
+from companion import _validate
+
 __all__ = ["ENV_VAR", "available_devices", "get_device", "seed_everything"]
 
 #: Environment variable that overrides the automatic choice of :func:`get_device`.
@@ -161,9 +163,7 @@ def seed_everything(seed: int) -> int:
     >>> torch.equal(a, b)
     True
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    seed = int(seed)
+    seed = _validate.integer(seed, "seed")
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be in [0, 2**32), got {seed}")
     random.seed(seed)

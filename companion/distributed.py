@@ -29,6 +29,8 @@ import torch
 import torch.distributed as dist
 from torch import Tensor, nn
 
+from companion import _validate
+
 __all__ = [
     "default_backend",
     "setup",
@@ -90,7 +92,8 @@ def setup(backend: Optional[str] = None, timeout_s: float = 120.0) -> tuple[int,
     Raises
     ------
     ValueError
-        If ``backend`` is not ``"gloo"`` or ``"nccl"``.
+        If ``backend`` is not ``"gloo"`` or ``"nccl"``, or ``WORLD_SIZE`` (>= 1) or
+        ``LOCAL_RANK`` (>= 0) is not an integer in range (the message names the variable).
 
     Examples
     --------
@@ -101,8 +104,8 @@ def setup(backend: Optional[str] = None, timeout_s: float = 120.0) -> tuple[int,
         raise ValueError(f"backend must be 'gloo' or 'nccl', got {backend!r}")
     if "WORLD_SIZE" not in os.environ:
         return 0, 1, torch.device("cpu")
-    world_size = int(os.environ["WORLD_SIZE"])
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    world_size = _env_int("WORLD_SIZE", low=1)
+    local_rank = _env_int("LOCAL_RANK", low=0, default="0")
     backend = backend or default_backend(world_size)
     device = torch.device("cuda", local_rank) if backend == "nccl" else torch.device("cpu")
     if device.type == "cuda":
@@ -110,6 +113,18 @@ def setup(backend: Optional[str] = None, timeout_s: float = 120.0) -> tuple[int,
     if not dist.is_initialized():
         dist.init_process_group(backend=backend, timeout=datetime.timedelta(seconds=timeout_s))
     return dist.get_rank(), dist.get_world_size(), device
+
+
+def _env_int(name: str, low: int, default: Optional[str] = None) -> int:
+    """The integer in environment variable ``name`` (``default`` when unset), at least ``low``."""
+    text = os.environ.get(name, default)
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise ValueError(f"environment variable {name} must be an integer, got {text!r}") from None
+    if value < low:
+        raise ValueError(f"environment variable {name} must be >= {low}, got {value}")
+    return value
 
 
 def cleanup() -> None:
@@ -163,13 +178,8 @@ def shard(n: int, rank: int, world_size: int) -> slice:
     >>> [shard(10, r, 3) for r in range(3)]
     [slice(0, 4, None), slice(4, 7, None), slice(7, 10, None)]
     """
-    for name, value in (("n", n), ("rank", rank), ("world_size", world_size)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
-    if world_size < 1:
-        raise ValueError(f"world_size must be >= 1, got {world_size}")
+    n, rank = _validate.integer(n, "n", low=0), _validate.integer(rank, "rank")
+    world_size = _validate.integer(world_size, "world_size", low=1)
     if not 0 <= rank < world_size:
         raise ValueError(f"rank must be in [0, {world_size}), got {rank}")
     base, extra = divmod(n, world_size)
@@ -209,11 +219,8 @@ def batches(n: int, batch_size: int, epochs: int, seed: int = 0) -> list[Tensor]
     >>> [len(b) for b in batches(10, 4, epochs=2)]
     [4, 4, 2, 4, 4, 2]
     """
-    for name, value in (("n", n), ("batch_size", batch_size), ("epochs", epochs)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-        if value < 1:
-            raise ValueError(f"{name} must be >= 1, got {value}")
+    n, batch_size = _validate.integer(n, "n", low=1), _validate.integer(batch_size, "batch_size", low=1)
+    epochs, seed = _validate.integer(epochs, "epochs", low=1), _validate.seed(seed)
     g = torch.Generator().manual_seed(seed)
     out: list[Tensor] = []
     for _ in range(epochs):
@@ -279,10 +286,7 @@ def all_reduce_gradients(params: Iterable[Tensor], local_count: Optional[int] = 
     tensor([3., 3.])
     """
     if local_count is not None:
-        if isinstance(local_count, bool) or not isinstance(local_count, int):
-            raise TypeError(f"local_count must be an int or None, got {type(local_count).__name__}")
-        if local_count < 0:
-            raise ValueError(f"local_count must be >= 0, got {local_count}")
+        local_count = _validate.integer(local_count, "local_count", low=0)
     rank, world = _world()
     if world == 1:
         return

@@ -17,6 +17,8 @@ from typing import Optional
 
 import torch
 
+from companion import _validate
+
 __all__ = [
     "calculate_gain",
     "constant_",
@@ -40,26 +42,6 @@ _LINEAR = (
     "conv_transpose3d",
 )
 _NONLINEARITIES = _LINEAR + ("sigmoid", "tanh", "relu", "leaky_relu", "selu")
-
-
-def _check_tensor(tensor: torch.Tensor) -> None:
-    if not isinstance(tensor, torch.Tensor):
-        raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
-    if not tensor.dtype.is_floating_point:
-        raise TypeError(f"tensor must be a floating-point tensor, got {tensor.dtype}")
-
-
-def _check_generator(generator: Optional[torch.Generator]) -> None:
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-
-
-def _check_number(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return float(value)
 
 
 def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
@@ -222,8 +204,8 @@ def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
     tensor([[0.5000, 0.5000, 0.5000],
             [0.5000, 0.5000, 0.5000]])
     """
-    _check_tensor(tensor)
-    val = _check_number(val, "val")
+    _validate.float_tensor(tensor, "tensor")
+    val = _validate.real(val, "val")
     with torch.no_grad():
         return tensor.fill_(val)
 
@@ -262,9 +244,9 @@ def uniform_(
     >>> bool(w.min() >= -0.5 and w.max() < 0.5)
     True
     """
-    _check_tensor(tensor)
-    _check_generator(generator)
-    a, b = _check_number(a, "a"), _check_number(b, "b")
+    _validate.float_tensor(tensor, "tensor")
+    _validate.generator(generator)
+    a, b = _validate.real(a, "a"), _validate.real(b, "b")
     if a > b:
         raise ValueError(f"a must be <= b, got a={a} and b={b}")
     return _fill_uniform(tensor, a, b, generator)
@@ -304,9 +286,9 @@ def normal_(
     >>> round(w.std().item(), 2)
     0.1
     """
-    _check_tensor(tensor)
-    _check_generator(generator)
-    mean, std = _check_number(mean, "mean"), _check_number(std, "std")
+    _validate.float_tensor(tensor, "tensor")
+    _validate.generator(generator)
+    mean, std = _validate.real(mean, "mean"), _validate.real(std, "std")
     if std < 0:
         raise ValueError(f"std must be >= 0, got {std}")
     return _fill_normal(tensor, std, generator, mean)
@@ -343,8 +325,8 @@ def lecun_uniform_(tensor: torch.Tensor, generator: Optional[torch.Generator] = 
     >>> bool(w.abs().max() <= math.sqrt(3 / 300))
     True
     """
-    _check_tensor(tensor)
-    _check_generator(generator)
+    _validate.float_tensor(tensor, "tensor")
+    _validate.generator(generator)
     if _empty(tensor):
         return tensor
     bound = math.sqrt(3.0 / _fan(tensor, "fan_in"))
@@ -383,8 +365,8 @@ def lecun_normal_(tensor: torch.Tensor, generator: Optional[torch.Generator] = N
     >>> round(w.std().item() * 20, 2)
     1.0
     """
-    _check_tensor(tensor)
-    _check_generator(generator)
+    _validate.float_tensor(tensor, "tensor")
+    _validate.generator(generator)
     if _empty(tensor):
         return tensor
     return _fill_normal(tensor, 1.0 / math.sqrt(_fan(tensor, "fan_in")), generator)
@@ -422,7 +404,8 @@ def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional
     TypeError
         If ``tensor`` is not a floating-point tensor or ``gain`` is not a number.
     ValueError
-        If ``tensor`` has fewer than 2 dimensions.
+        If ``tensor`` has fewer than 2 dimensions, or ``gain`` is negative or not finite
+        (torch fails then inside ``uniform_``/``normal_`` with a message about the range).
 
     Examples
     --------
@@ -430,9 +413,9 @@ def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional
     >>> bool(w.abs().max() <= math.sqrt(6 / 50))
     True
     """
-    _check_tensor(tensor)
-    _check_generator(generator)
-    gain = _check_number(gain, "gain")
+    _validate.float_tensor(tensor, "tensor")
+    _validate.generator(generator)
+    gain = _validate.real(gain, "gain", low=0)  # torch: uniform_/normal_ fail on a negative range
     if _empty(tensor):
         return tensor
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -461,7 +444,8 @@ def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[
     TypeError
         If ``tensor`` is not a floating-point tensor or ``gain`` is not a number.
     ValueError
-        If ``tensor`` has fewer than 2 dimensions.
+        If ``tensor`` has fewer than 2 dimensions, or ``gain`` is negative or not finite
+        (torch fails then inside ``uniform_``/``normal_`` with a message about the range).
 
     Examples
     --------
@@ -470,9 +454,9 @@ def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[
     >>> round(w.std().item() / math.sqrt(2 / 800), 2)
     1.0
     """
-    _check_tensor(tensor)
-    _check_generator(generator)
-    gain = _check_number(gain, "gain")
+    _validate.float_tensor(tensor, "tensor")
+    _validate.generator(generator)
+    gain = _validate.real(gain, "gain", low=0)  # torch: uniform_/normal_ fail on a negative range
     if _empty(tensor):
         return tensor
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -480,7 +464,7 @@ def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[
 
 
 def _kaiming_std(tensor: torch.Tensor, a: float, mode: str, nonlinearity: str) -> float:
-    a = _check_number(a, "a")
+    a = _validate.real(a, "a")
     fan = _fan(tensor, mode)
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
@@ -532,8 +516,8 @@ def kaiming_uniform_(
     >>> bool(w.abs().max() <= math.sqrt(6 / 200))
     True
     """
-    _check_tensor(tensor)
-    _check_generator(generator)
+    _validate.float_tensor(tensor, "tensor")
+    _validate.generator(generator)
     if _empty(tensor, warn=True):
         return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
@@ -581,8 +565,8 @@ def kaiming_normal_(
     >>> round(w.std().item() / math.sqrt(2 / 512), 2)
     1.0
     """
-    _check_tensor(tensor)
-    _check_generator(generator)
+    _validate.float_tensor(tensor, "tensor")
+    _validate.generator(generator)
     if _empty(tensor, warn=True):
         return tensor
     return _fill_normal(tensor, _kaiming_std(tensor, a, mode, nonlinearity), generator)

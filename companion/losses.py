@@ -8,13 +8,11 @@ act on probability vectors along the last dimension, in nats. Every loss sits be
 gradient function (``*_grad``), which chapter 4's hand-written backpropagation reuses; all
 functions are tensor code that runs on the device of their inputs.
 
-:func:`softmax` and :func:`log_softmax` are ``torch.autograd.Function`` s. Their forward pass
-fills one new tensor, block by block of rows and in place (no graph is recorded there, so
-this is safe); autograd calls the hand-derived backward beside it (the formulas of
-:func:`softmax_backward` and :func:`log_softmax_backward`), written with out-of-place
-operations so that second derivatives, forward mode and ``torch.func`` transforms work too.
-On large inputs this is 2 to 4 times faster than the one-line formulas
-(``benchmarks/RESULTS.md``).
+This is the *formula tier*: each kernel is the formula of its docstring, written once, with
+its hand-derived backward beside it. :func:`softmax`, :func:`log_softmax` and
+:func:`cross_entropy` (class indices) are ``torch.autograd.Function`` s whose backward is that
+formula, built from differentiable operations, so second derivatives work too.
+:mod:`companion.compiled` makes the same functions fast with ``torch.compile``.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from typing import Any, Optional
 
 import torch
 
-from companion._blocks import blocks
+from companion import _validate as check
 
 __all__ = [
     "REDUCTIONS",
@@ -57,42 +55,20 @@ REDUCTIONS = ("none", "mean", "sum")
 
 
 # ---------------------------------------------------------------------------------------
-# Argument checks (each error names the argument and what was expected)
+# Argument checks that the shared ones (companion._validate) do not cover
 # ---------------------------------------------------------------------------------------
 
 
-def _check_float(x: object, name: str) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
-    return x
-
-
-def _check_dim(x: torch.Tensor, dim: int, name: str) -> int:
-    if isinstance(dim, bool) or not isinstance(dim, int):
-        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
-    if x.dim() == 0:
+def _class_dim(z: torch.Tensor, dim: object, name: str) -> int:
+    """``dim`` of a tensor with at least one dimension (a 0-d tensor has no classes)."""
+    if z.dim() == 0:
         raise ValueError(f"{name} must have at least one dimension, got a 0-d tensor")
-    if not -x.dim() <= dim < x.dim():
-        raise ValueError(f"dim={dim} is out of range for {name} with {x.dim()} dimension(s)")
-    return dim % x.dim()
+    return check.dim(dim, z, name)
 
 
-def _check_reduction(reduction: object) -> str:
-    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {', '.join(map(repr, REDUCTIONS))}, got {reduction!r}")
-    return reduction
-
-
-def _check_same_device(x: torch.Tensor, ref: torch.Tensor, name: str, ref_name: str) -> None:
-    if x.device != ref.device:
-        raise ValueError(f"{name} is on {x.device} but {ref_name} is on {ref.device}; put both on one device")
-
-
-def _check_same_shape(x: torch.Tensor, ref: torch.Tensor, name: str, ref_name: str) -> None:
-    if x.shape != ref.shape:
-        raise ValueError(f"{name} must have the shape of {ref_name}, {tuple(ref.shape)}, got {tuple(x.shape)}")
+def _holds_values(x: torch.Tensor) -> bool:
+    """Whether the entries of ``x`` can be read (a meta tensor has a shape but no data)."""
+    return x.device.type != "meta" and x.numel() > 0
 
 
 def _sum_tolerance(dtype: torch.dtype, classes: int) -> float:
@@ -100,11 +76,16 @@ def _sum_tolerance(dtype: torch.dtype, classes: int) -> float:
     return max(math.sqrt(eps), 4 * classes * eps)
 
 
+# The checks below read tensor values. torch.compiler.disable keeps them out of the graphs that
+# companion.compiled builds: they run as plain Python, between the compiled pieces.
+
+
+@torch.compiler.disable
 def _check_distribution(p: torch.Tensor, name: str, dim: int = -1) -> None:
     """Entries >= 0 that sum to 1 along ``dim`` (within a dtype-dependent tolerance)."""
-    p = p.detach()
-    if p.numel() == 0:
+    if not _holds_values(p):
         return
+    p = p.detach()
     if bool(torch.isnan(p).any()):
         raise ValueError(f"{name} must be probability vectors, but it contains NaN")
     if bool((p < 0).any()):
@@ -119,21 +100,13 @@ def _check_distribution(p: torch.Tensor, name: str, dim: int = -1) -> None:
         )
 
 
+@torch.compiler.disable
 def _check_unit_interval(x: torch.Tensor, name: str) -> None:
+    if not _holds_values(x):
+        return
     x = x.detach()
     if bool(torch.isnan(x).any()) or bool(((x < 0) | (x > 1)).any()):
         raise ValueError(f"{name} must hold probabilities in [0, 1], got values in [{float(x.min()):.3g}, {float(x.max()):.3g}]")
-
-
-def _check_number(x: object, name: str, low: float, high: float, low_open: bool = False) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise TypeError(f"{name} must be a float, got {type(x).__name__}")
-    x = float(x)
-    ok = (low < x if low_open else low <= x) and x <= high
-    if not ok:
-        bracket = "(" if low_open else "["
-        raise ValueError(f"{name} must be in {bracket}{low}, {high}], got {x}")
-    return x
 
 
 def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -177,7 +150,8 @@ def logsumexp(z: torch.Tensor, dim: int = -1, keepdim: bool = False) -> torch.Te
     Returns
     -------
     torch.Tensor
-        ``z`` with ``dim`` reduced. A slice that is all :math:`-\infty` gives :math:`-\infty`.
+        ``z`` with ``dim`` reduced. A slice that is all :math:`-\infty` gives :math:`-\infty`,
+        and so does an empty one (the log of an empty sum), as in :func:`torch.logsumexp`.
 
     Raises
     ------
@@ -191,8 +165,10 @@ def logsumexp(z: torch.Tensor, dim: int = -1, keepdim: bool = False) -> torch.Te
     >>> round(float(logsumexp(torch.tensor([1000.0, 1000.0], dtype=torch.float64))), 6)  # 1000 + log 2
     1000.693147
     """
-    _check_float(z, "z")
-    dim = _check_dim(z, dim, "z")
+    check.float_tensor(z, "z")
+    dim = _class_dim(z, dim, "z")
+    if z.shape[dim] == 0:  # no maximum to subtract: the log of an empty sum is -inf
+        return torch.log(torch.exp(z).sum(dim=dim, keepdim=keepdim))
     m = z.detach().amax(dim=dim, keepdim=True)  # a constant shift: no gradient flows through it
     m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))  # all -inf slices stay -inf
     out = m + torch.log(torch.exp(z - m).sum(dim=dim, keepdim=True))
@@ -207,12 +183,13 @@ def softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
         = \frac{e^{z_i - m}}{\sum_j e^{z_j - m}}, \qquad m = \max_j z_j .
 
     Subtracting the maximum changes nothing mathematically (numerator and denominator are
-    multiplied by :math:`e^{-m}`) but keeps every exponential in :math:`(0, 1]`.
+    multiplied by :math:`e^{-m}`) but keeps every exponential in :math:`(0, 1]`. The backward
+    pass is the formula of :func:`companion.losses.softmax_backward`.
 
     Parameters
     ----------
     z : torch.Tensor, shape (..., C, ...)
-        Floating-point logits.
+        Floating-point logits. An empty tensor gives an empty result, as in torch.
     dim : int
         The class dimension.
 
@@ -234,73 +211,40 @@ def softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
     tensor([0.0900, 0.2447, 0.6652])
     >>> softmax(torch.tensor([1e4, 0.0]))
     tensor([1., 0.])
+    >>> softmax(torch.zeros(3, 0)).shape
+    torch.Size([3, 0])
     """
-    _check_float(z, "z")
-    dim = _check_dim(z, dim, "z")
+    check.float_tensor(z, "z")
+    dim = _class_dim(z, dim, "z")
+    if z.numel() == 0:
+        return z.clone()  # nothing to normalize (and no maximum to take)
     return _Softmax.apply(z, dim)
 
 
-def _recording(*tensors: torch.Tensor) -> bool:
-    """Whether autograd records operations on ``tensors`` (then no in-place or ``out=`` tricks)."""
-    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+class _Softmax(torch.autograd.Function):
+    """Softmax along ``dim``: forward and hand-derived backward side by side."""
 
-
-class _AlongDim(torch.autograd.Function):
-    """What softmax and log-softmax share: a map along ``dim`` whose derivatives need only its output.
-
-    ``forward`` records no graph and always receives plain tensors (``torch.func`` transforms
-    unwrap them first, and :meth:`vmap` folds the batch into the tensor), so it may work in
-    place on the tensor it creates.
-    """
-
-    @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[torch.Tensor, int], output: torch.Tensor) -> None:
-        ctx.save_for_backward(output)
-        ctx.save_for_forward(output)
-        ctx.dim = inputs[1]
-
-    @classmethod
-    def vmap(cls, info: Any, in_dims: tuple[Optional[int], None], z: torch.Tensor, dim: int) -> tuple[torch.Tensor, int]:
-        # the batch is one more dimension, in front: the same map along dim + 1 of the whole
-        return cls.apply(z.movedim(in_dims[0], 0), dim + 1), 0
-
-
-class _Softmax(_AlongDim):
-    """Softmax along ``dim``; the backward pass is :func:`softmax_backward`'s formula."""
+    generate_vmap_rule = True  # torch.vmap batches forward and backward by itself
 
     @staticmethod
     def forward(z: torch.Tensor, dim: int) -> torch.Tensor:  # type: ignore[override]
-        s = torch.empty_like(z)
-        for zb, sb in blocks(dim, z, s):
-            torch.sub(zb, zb.amax(dim=dim, keepdim=True), out=sb).exp_()  # e^{z - m}
-            sb.mul_(sb.sum(dim=dim, keepdim=True).reciprocal_())  # a product is cheaper than a quotient
-        return s
+        e = torch.exp(z - z.amax(dim=dim, keepdim=True))  # every exponent <= 0
+        return e / e.sum(dim=dim, keepdim=True)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[torch.Tensor, int], output: torch.Tensor) -> None:
+        ctx.dim = inputs[1]
+        ctx.save_for_backward(output)  # the backward needs only s
 
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
         (s,) = ctx.saved_tensors
         return _softmax_vjp(grad_output, s, ctx.dim), None
 
-    @staticmethod
-    def jvp(ctx: Any, z_dot: torch.Tensor, _: None) -> torch.Tensor:  # type: ignore[override]
-        # forward mode: J z_dot, and J = diag(s) - s s^T is symmetric, so the formula is the VJP's
-        (s,) = ctx.saved_tensors
-        return _softmax_vjp(z_dot, s, ctx.dim)
-
 
 def _softmax_vjp(g: torch.Tensor, s: torch.Tensor, dim: int) -> torch.Tensor:
-    # s * (g - sum(g * s)) = g*s - s * sum(g*s), out of place: differentiable, and valid
-    # under torch.func transforms
-    gs = g * s
-    return gs - s * gs.sum(dim=dim, keepdim=True)
-
-
-def _softmax_vjp_blocked(g: torch.Tensor, s: torch.Tensor, dim: int) -> torch.Tensor:
-    # the same, for plain tensors outside autograd: block by block, in place
-    out = torch.empty_like(s)
-    for gb, sb, ob in blocks(dim, g, s, out):
-        ob.copy_(gb).mul_(sb).addcmul_(sb, ob.sum(dim=dim, keepdim=True), value=-1)
-    return out
+    # dL/dz = s * (g - sum_i g_i s_i), from differentiable operations
+    return s * (g - (g * s).sum(dim=dim, keepdim=True))
 
 
 def softmax_backward(grad_output: torch.Tensor, output: torch.Tensor, dim: int = -1) -> torch.Tensor:
@@ -342,14 +286,12 @@ def softmax_backward(grad_output: torch.Tensor, output: torch.Tensor, dim: int =
     >>> softmax_backward(torch.tensor([1.0, 0.0]), s)
     tensor([ 0.2500, -0.2500])
     """
-    _check_float(grad_output, "grad_output")
-    _check_float(output, "output")
-    _check_same_shape(grad_output, output, "grad_output", "output")
-    _check_same_device(grad_output, output, "grad_output", "output")
-    dim = _check_dim(output, dim, "output")
-    if _recording(grad_output, output):
-        return _softmax_vjp(grad_output, output, dim)
-    return _softmax_vjp_blocked(grad_output, output, dim)
+    check.float_tensor(grad_output, "grad_output")
+    check.float_tensor(output, "output")
+    check.same_shape(grad_output, "grad_output", output, "output")
+    check.same_device(grad_output, "grad_output", output, "output")
+    dim = _class_dim(output, dim, "output")
+    return _softmax_vjp(grad_output, output, dim)
 
 
 def softmax_jacobian(z: torch.Tensor) -> torch.Tensor:
@@ -389,6 +331,7 @@ def softmax_jacobian(z: torch.Tensor) -> torch.Tensor:
     return torch.diag_embed(s) - s.unsqueeze(-1) * s.unsqueeze(-2)
 
 
+
 def log_softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
     r"""Logarithm of softmax, computed stably with log-sum-exp.
 
@@ -424,37 +367,37 @@ def log_softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
     >>> log_softmax(torch.tensor([1e4, 0.0]))
     tensor([     0., -10000.])
     """
-    _check_float(z, "z")
-    dim = _check_dim(z, dim, "z")
+    check.float_tensor(z, "z")
+    dim = _class_dim(z, dim, "z")
+    if z.numel() == 0:
+        return z.clone()
     return _LogSoftmax.apply(z, dim)
 
 
-class _LogSoftmax(_AlongDim):
-    """Log-softmax along ``dim``; the backward pass is :func:`log_softmax_backward`'s formula."""
+class _LogSoftmax(torch.autograd.Function):
+    """Log-softmax along ``dim``: forward and hand-derived backward side by side."""
+
+    generate_vmap_rule = True
 
     @staticmethod
     def forward(z: torch.Tensor, dim: int) -> torch.Tensor:  # type: ignore[override]
-        out = torch.empty_like(z)
-        for zb, ob in blocks(dim, z, out):
-            torch.sub(zb, zb.amax(dim=dim, keepdim=True), out=ob)  # z - m: every entry <= 0
-            ob.sub_(torch.exp(ob).sum(dim=dim, keepdim=True).log_())  # minus log sum e^{z - m}
-        return out
+        shifted = z - z.amax(dim=dim, keepdim=True)  # z - m: every entry <= 0
+        return shifted - torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[torch.Tensor, int], output: torch.Tensor) -> None:
+        ctx.dim = inputs[1]
+        ctx.save_for_backward(output)
 
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
-        (out,) = ctx.saved_tensors
-        return _log_softmax_vjp(grad_output, out, ctx.dim), None
-
-    @staticmethod
-    def jvp(ctx: Any, z_dot: torch.Tensor, _: None) -> torch.Tensor:  # type: ignore[override]
-        # forward mode: z_dot - sum_j s_j z_dot_j, with s = e^ell
-        (out,) = ctx.saved_tensors
-        return z_dot - (torch.exp(out) * z_dot).sum(dim=ctx.dim, keepdim=True)
+        (ell,) = ctx.saved_tensors
+        return _log_softmax_vjp(grad_output, ell, ctx.dim), None
 
 
 def _log_softmax_vjp(g: torch.Tensor, ell: torch.Tensor, dim: int) -> torch.Tensor:
-    # g - e^ell * sum(g), out of place (differentiable, valid under torch.func transforms)
-    return torch.addcmul(g, torch.exp(ell), g.sum(dim=dim, keepdim=True), value=-1)
+    # dL/dz = g - softmax(z) * sum_i g_i, with softmax(z) = e^ell
+    return g - torch.exp(ell) * g.sum(dim=dim, keepdim=True)
 
 
 def log_softmax_backward(grad_output: torch.Tensor, output: torch.Tensor, dim: int = -1) -> torch.Tensor:
@@ -491,14 +434,12 @@ def log_softmax_backward(grad_output: torch.Tensor, output: torch.Tensor, dim: i
     >>> log_softmax_backward(torch.tensor([-1.0, 0.0]), ell)  # gradient of -log s_0
     tensor([-0.5000,  0.5000])
     """
-    _check_float(grad_output, "grad_output")
-    _check_float(output, "output")
-    _check_same_shape(grad_output, output, "grad_output", "output")
-    _check_same_device(grad_output, output, "grad_output", "output")
-    dim = _check_dim(output, dim, "output")
-    if _recording(grad_output, output):
-        return _log_softmax_vjp(grad_output, output, dim)
-    return torch.exp(output).mul_(-grad_output.sum(dim=dim, keepdim=True)).add_(grad_output)  # one new tensor
+    check.float_tensor(grad_output, "grad_output")
+    check.float_tensor(output, "output")
+    check.same_shape(grad_output, "grad_output", output, "output")
+    check.same_device(grad_output, "grad_output", output, "output")
+    dim = _class_dim(output, dim, "output")
+    return _log_softmax_vjp(grad_output, output, dim)
 
 
 # ---------------------------------------------------------------------------------------
@@ -513,14 +454,13 @@ def _ce_inputs(
 
     Returns the logits with classes last, and either the class indices as int64 (for an
     integer target) or the target distribution with classes last (for a floating target);
-    the other is ``None``. No one-hot matrix is built for class indices.
+    the other is ``None``.
     """
-    _check_float(logits, "logits")
-    if not isinstance(target, torch.Tensor):
-        raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
+    check.float_tensor(logits, "logits")
+    check.tensor(target, "target")
     if logits.dim() == 0:
         raise ValueError("logits must have shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
-    _check_same_device(target, logits, "target", "logits")
+    check.same_device(target, "target", logits, "logits")
     class_dim = 0 if logits.dim() == 1 else 1
     classes = logits.shape[class_dim]
     if classes == 0:
@@ -545,12 +485,23 @@ def _ce_inputs(
                 f"{z.shape[0]}, target has {target.shape[0]}"
             )
         raise ValueError(f"target of class indices must have shape {tuple(expected)}, got {tuple(target.shape)}")
-    if target.numel() > 0:
+    _check_class_indices(target, classes)
+    return z, target.long(), None
+
+
+@torch.compiler.disable
+def _check_class_indices(target: torch.Tensor, classes: int) -> None:
+    if _holds_values(target):
         lo, hi = int(target.min()), int(target.max())
         if lo < 0 or hi >= classes:
             bad = lo if lo < 0 else hi
             raise ValueError(f"target holds class index {bad}, out of range [0, {classes - 1}] for {classes} classes")
-    return z, target.long(), None
+
+
+def _smoothed_one_hot(index: torch.Tensor, classes: int, eps: float, dtype: torch.dtype) -> torch.Tensor:
+    """The target distribution of class indices: (1 - eps) at the label, plus eps / C everywhere."""
+    one_hot = (torch.arange(classes, device=index.device) == index.unsqueeze(-1)).to(dtype)
+    return one_hot * (1.0 - eps) + eps / classes
 
 
 def cross_entropy(
@@ -611,11 +562,11 @@ def cross_entropy(
     >>> cross_entropy(torch.tensor([[1e4, 0.0]]), torch.tensor([1]))
     tensor(10000.)
     """
-    reduction = _check_reduction(reduction)
-    eps = _check_number(label_smoothing, "label_smoothing", 0.0, 1.0)
+    reduction = check.choice(reduction, "reduction", REDUCTIONS)
+    eps = check.real(label_smoothing, "label_smoothing", low=0, high=1)
     z, index, t = _ce_inputs(logits, target)
     if index is not None:
-        return _reduce(_CrossEntropyIndices.apply(z, index, eps), reduction)
+        return _reduce(_CrossEntropy.apply(z, index, eps), reduction)
     assert t is not None
     if eps > 0:
         t = t * (1.0 - eps) + eps / z.shape[-1]
@@ -625,64 +576,39 @@ def cross_entropy(
     return _reduce(loss, reduction)
 
 
-class _CrossEntropyIndices(_AlongDim):
+class _CrossEntropy(torch.autograd.Function):
     r"""Cross-entropy of each example: logits ``z`` (..., C), class indices ``index`` (...).
 
-    With the smoothed target :math:`(1-\varepsilon)\,\mathrm{onehot}(y) + \varepsilon/C`,
+    With the smoothed target :math:`t = (1-\varepsilon)\,\mathrm{onehot}(y) + \varepsilon/C`,
 
     .. math::
-        \ell = \operatorname{LSE}(z) - (1-\varepsilon)\, z_y - \varepsilon\, \overline{z},
-        \qquad \frac{\partial \ell}{\partial z} = \operatorname{softmax}(z)
-        - (1-\varepsilon)\,\mathrm{onehot}(y) - \varepsilon / C .
+        \ell = \log \sum_j e^{z_j - m} - (1-\varepsilon)(z_y - m) - \varepsilon(\overline{z} - m),
+        \qquad \frac{\partial \ell}{\partial z} = \operatorname{softmax}(z) - t .
 
-    The forward pass never forms a (..., C) tensor: LSE is summed block by block, and the
-    true class's logit gathered (a logit of :math:`-\infty` on another class is fine).
+    The shift :math:`m = \max_j z_j` cancels (the weights sum to 1) and keeps every term exact
+    for huge logits; the (..., C) one-hot target is only formed in the backward pass.
     """
+
+    generate_vmap_rule = True
 
     @staticmethod
     def forward(z: torch.Tensor, index: torch.Tensor, eps: float) -> torch.Tensor:  # type: ignore[override]
-        # LSE(z) - z_y = log sum e^{z - m} - (z_y - m): the shift m keeps it exact for huge logits
-        shift = z.new_empty((*z.shape[:-1], 1))
-        log_sum = torch.empty_like(shift)
-        for zb, mb, lb in blocks(z.dim() - 1, z, shift, log_sum):
-            torch.amax(zb, dim=-1, keepdim=True, out=mb)
-            torch.log(torch.exp(zb - mb).sum(dim=-1, keepdim=True), out=lb)
-        loss = log_sum - (1.0 - eps) * (z.gather(-1, index.unsqueeze(-1)) - shift)
-        if eps > 0:
-            loss = loss - eps * (z.mean(dim=-1, keepdim=True) - shift)
+        m = z.amax(dim=-1, keepdim=True)
+        loss = torch.log(torch.exp(z - m).sum(dim=-1, keepdim=True)) - (1.0 - eps) * (z.gather(-1, index.unsqueeze(-1)) - m)
+        if eps > 0:  # (a logit of -inf on an unused class is fine without smoothing)
+            loss = loss - eps * (z.mean(dim=-1, keepdim=True) - m)
         return loss.squeeze(-1)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[torch.Tensor, torch.Tensor, float], output: torch.Tensor) -> None:
         z, index, ctx.eps = inputs
         ctx.save_for_backward(z, index)
-        ctx.save_for_forward(z, index)
 
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None, None]:  # type: ignore[override]
         z, index = ctx.saved_tensors
-        # (softmax(z) - target) * g, from differentiable operations (second derivatives work)
-        g = grad_output.unsqueeze(-1)
-        grad = softmax(z, dim=-1) * g  # a new tensor: the target is subtracted in place
-        grad.scatter_add_(-1, index.unsqueeze(-1), (-(1.0 - ctx.eps) * g).to(grad.dtype))
-        if ctx.eps > 0:
-            grad = grad.sub_(ctx.eps / z.shape[-1] * g)
-        return grad, None, None
-
-    @staticmethod
-    def jvp(ctx: Any, z_dot: torch.Tensor, _index: None, _eps: None) -> torch.Tensor:  # type: ignore[override]
-        z, index = ctx.saved_tensors
-        out = (softmax(z, dim=-1) * z_dot).sum(dim=-1) - (1.0 - ctx.eps) * z_dot.gather(-1, index.unsqueeze(-1)).squeeze(-1)
-        return out - ctx.eps * z_dot.mean(dim=-1) if ctx.eps > 0 else out
-
-    @classmethod
-    def vmap(  # type: ignore[override]
-        cls, info: Any, in_dims: tuple[Optional[int], Optional[int], None], z: torch.Tensor, index: torch.Tensor, eps: float
-    ) -> tuple[torch.Tensor, int]:
-        # the batch becomes one more leading dimension of both z and index
-        z = z.movedim(in_dims[0], 0) if in_dims[0] is not None else z.expand(info.batch_size, *z.shape)
-        index = index.movedim(in_dims[1], 0) if in_dims[1] is not None else index.expand(info.batch_size, *index.shape)
-        return cls.apply(z, index, eps), 0
+        t = _smoothed_one_hot(index, z.shape[-1], ctx.eps, z.dtype)
+        return (_Softmax.forward(z, -1) - t) * grad_output.unsqueeze(-1), None, None
 
 
 def cross_entropy_grad(
@@ -725,25 +651,16 @@ def cross_entropy_grad(
     tensor([[-0.2500,  0.2500],
             [ 0.2500, -0.2500]])
     """
-    reduction = _check_reduction(reduction)
-    eps = _check_number(label_smoothing, "label_smoothing", 0.0, 1.0)
+    reduction = check.choice(reduction, "reduction", REDUCTIONS)
+    eps = check.real(label_smoothing, "label_smoothing", low=0, high=1)
     z, index, t = _ce_inputs(logits, target)
-    scale = _grad_scale(z[..., 0].numel(), reduction)
-    grad = softmax(z, dim=-1)
-    # scaled in place unless autograd saved it for softmax's backward; then the target is
-    # subtracted in place (the product is a new tensor that nothing saved)
-    grad = grad * scale if _recording(z) else grad.mul_(scale)
     if index is not None:
-        # minus the smoothed one-hot target, (1 - eps) at the label and eps / C everywhere
-        if eps > 0:
-            grad.sub_(eps * scale / z.shape[-1])
-        grad.scatter_add_(-1, index.unsqueeze(-1), grad.new_full((*index.shape, 1), -(1.0 - eps) * scale))
+        t = _smoothed_one_hot(index, z.shape[-1], eps, z.dtype)
     else:
         assert t is not None
-        grad.add_(t * (1.0 - eps) + eps / z.shape[-1], alpha=-scale)
-    class_dim = 0 if logits.dim() == 1 else 1
-    return grad.movedim(-1, class_dim)
-
+        t = t * (1.0 - eps) + eps / z.shape[-1]
+    grad = (softmax(z, dim=-1) - t) * _grad_scale(z[..., 0].numel(), reduction)
+    return grad.movedim(-1, 0 if logits.dim() == 1 else 1)
 
 # ---------------------------------------------------------------------------------------
 # Binary cross-entropy and squared error
@@ -751,10 +668,10 @@ def cross_entropy_grad(
 
 
 def _check_pair(input: torch.Tensor, target: torch.Tensor, input_name: str) -> None:
-    _check_float(input, input_name)
-    _check_float(target, "target")
-    _check_same_device(target, input, "target", input_name)
-    _check_same_shape(target, input, "target", input_name)
+    check.float_tensor(input, input_name)
+    check.float_tensor(target, "target")
+    check.same_device(target, "target", input, input_name)
+    check.same_shape(target, "target", input, input_name)
 
 
 def binary_cross_entropy_with_logits(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
@@ -793,7 +710,7 @@ def binary_cross_entropy_with_logits(logits: torch.Tensor, target: torch.Tensor,
     >>> binary_cross_entropy_with_logits(torch.tensor([0.0, 1e4, -1e4]), torch.tensor([1.0, 0.0, 0.0]), reduction="none")
     tensor([6.9315e-01, 1.0000e+04, 0.0000e+00])
     """
-    reduction = _check_reduction(reduction)
+    reduction = check.choice(reduction, "reduction", REDUCTIONS)
     _check_pair(logits, target, "logits")
     _check_unit_interval(target, "target")
     # max(z, 0) and -|z| written with torch.where so that autograd gets the true derivative
@@ -832,7 +749,7 @@ def binary_cross_entropy_with_logits_grad(logits: torch.Tensor, target: torch.Te
     >>> binary_cross_entropy_with_logits_grad(torch.tensor([0.0, 0.0]), torch.tensor([1.0, 0.0]))
     tensor([-0.2500,  0.2500])
     """
-    reduction = _check_reduction(reduction)
+    reduction = check.choice(reduction, "reduction", REDUCTIONS)
     _check_pair(logits, target, "logits")
     _check_unit_interval(target, "target")
     return (torch.sigmoid(logits) - target) * _grad_scale(logits.numel(), reduction)
@@ -874,7 +791,7 @@ def mse(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> t
     >>> mse(torch.tensor([0.1, 0.1, 0.8]), torch.tensor([0.0, 0.0, 1.0]))
     tensor(0.0200)
     """
-    reduction = _check_reduction(reduction)
+    reduction = check.choice(reduction, "reduction", REDUCTIONS)
     _check_pair(input, target, "input")
     return _reduce((input - target) ** 2, reduction)
 
@@ -906,7 +823,7 @@ def mse_grad(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean")
     >>> mse_grad(torch.tensor([0.1, 0.1, 0.8]), torch.tensor([0.0, 0.0, 1.0]))
     tensor([ 0.0667,  0.0667, -0.1333])
     """
-    reduction = _check_reduction(reduction)
+    reduction = check.choice(reduction, "reduction", REDUCTIONS)
     _check_pair(input, target, "input")
     return 2.0 * (input - target) * _grad_scale(input.numel(), reduction)
 
@@ -946,8 +863,8 @@ def entropy(p: torch.Tensor) -> torch.Tensor:
     >>> entropy(torch.tensor([[0.0, 0.0, 1.0, 0.0], [0.25, 0.25, 0.25, 0.25]]))
     tensor([0.0000, 1.3863])
     """
-    _check_float(p, "p")
-    _check_dim(p, -1, "p")
+    check.float_tensor(p, "p")
+    _class_dim(p, -1, "p")
     _check_distribution(p, "p")
     return 0.0 - torch.xlogy(p, p).sum(dim=-1)  # 0.0 - x turns -0.0 into 0.0
 
@@ -980,18 +897,18 @@ def entropy_grad(p: torch.Tensor) -> torch.Tensor:
     >>> entropy_grad(torch.tensor([0.5, 0.5]))
     tensor([-0.3069, -0.3069])
     """
-    _check_float(p, "p")
-    _check_dim(p, -1, "p")
+    check.float_tensor(p, "p")
+    _class_dim(p, -1, "p")
     _check_distribution(p, "p")
     return -torch.log(p) - 1.0
 
 
 def _check_p_q(p: torch.Tensor, q: torch.Tensor) -> None:
-    _check_float(p, "p")
-    _check_float(q, "q")
-    _check_dim(p, -1, "p")
-    _check_same_device(q, p, "q", "p")
-    _check_same_shape(q, p, "q", "p")
+    check.float_tensor(p, "p")
+    check.float_tensor(q, "q")
+    _class_dim(p, -1, "p")
+    check.same_device(q, "q", p, "p")
+    check.same_shape(q, "q", p, "p")
     _check_distribution(p, "p")
     _check_distribution(q, "q")
 
@@ -1039,7 +956,7 @@ def kl_divergence(p: torch.Tensor, q: torch.Tensor, reduction: str = "none") -> 
     >>> kl_divergence(q, p)
     tensor(inf)
     """
-    reduction = _check_reduction(reduction)
+    reduction = check.choice(reduction, "reduction", REDUCTIONS)
     _check_p_q(p, q)
     kl = (torch.xlogy(p, p) - torch.xlogy(p, q)).sum(dim=-1)
     return _reduce(kl, reduction)
@@ -1076,7 +993,7 @@ def kl_divergence_grad(p: torch.Tensor, q: torch.Tensor, reduction: str = "none"
     >>> kl_divergence_grad(torch.tensor([0.5, 0.5]), torch.tensor([0.5, 0.5]))
     (tensor([1., 1.]), tensor([-1., -1.]))
     """
-    reduction = _check_reduction(reduction)
+    reduction = check.choice(reduction, "reduction", REDUCTIONS)
     _check_p_q(p, q)
     scale = _grad_scale(p[..., 0].numel(), reduction)
     grad_p = (torch.log(p) - torch.log(q) + 1.0) * scale
@@ -1085,11 +1002,11 @@ def kl_divergence_grad(p: torch.Tensor, q: torch.Tensor, reduction: str = "none"
 
 
 def _check_logit_pair(p_logits: torch.Tensor, q_logits: torch.Tensor) -> None:
-    _check_float(p_logits, "p_logits")
-    _check_float(q_logits, "q_logits")
-    _check_dim(p_logits, -1, "p_logits")
-    _check_same_device(q_logits, p_logits, "q_logits", "p_logits")
-    _check_same_shape(q_logits, p_logits, "q_logits", "p_logits")
+    check.float_tensor(p_logits, "p_logits")
+    check.float_tensor(q_logits, "q_logits")
+    _class_dim(p_logits, -1, "p_logits")
+    check.same_device(q_logits, "q_logits", p_logits, "p_logits")
+    check.same_shape(q_logits, "q_logits", p_logits, "p_logits")
 
 
 def kl_divergence_logits(p_logits: torch.Tensor, q_logits: torch.Tensor, reduction: str = "none") -> torch.Tensor:
@@ -1132,7 +1049,7 @@ def kl_divergence_logits(p_logits: torch.Tensor, q_logits: torch.Tensor, reducti
     >>> round(float(kl_divergence_logits(a, b)), 4)  # (0 + 1e4) / 2 - log 2
     4999.3069
     """
-    reduction = _check_reduction(reduction)
+    reduction = check.choice(reduction, "reduction", REDUCTIONS)
     _check_logit_pair(p_logits, q_logits)
     log_p = log_softmax(p_logits, dim=-1)
     log_q = log_softmax(q_logits, dim=-1)
@@ -1173,7 +1090,7 @@ def kl_divergence_logits_grad(p_logits: torch.Tensor, q_logits: torch.Tensor, re
     >>> g
     tensor([0., 0.])
     """
-    reduction = _check_reduction(reduction)
+    reduction = check.choice(reduction, "reduction", REDUCTIONS)
     _check_logit_pair(p_logits, q_logits)
     log_p = log_softmax(p_logits, dim=-1)
     log_q = log_softmax(q_logits, dim=-1)
@@ -1240,14 +1157,14 @@ def distillation_loss(
     >>> distillation_loss(s, s, y, temperature=4.0, alpha=1.0)  # student = teacher
     tensor(0.)
     """
-    temperature = _check_number(temperature, "temperature", 0.0, math.inf, low_open=True)
-    alpha = _check_number(alpha, "alpha", 0.0, 1.0)
-    _check_float(student_logits, "student_logits")
+    temperature = check.real(temperature, "temperature", low=0, low_open=True)
+    alpha = check.real(alpha, "alpha", low=0, high=1)
+    check.float_tensor(student_logits, "student_logits")
     if student_logits.dim() != 2:
         raise ValueError(f"student_logits must have shape (N, C), got {tuple(student_logits.shape)}")
-    _check_float(teacher_logits, "teacher_logits")
-    _check_same_device(teacher_logits, student_logits, "teacher_logits", "student_logits")
-    _check_same_shape(teacher_logits, student_logits, "teacher_logits", "student_logits")
+    check.float_tensor(teacher_logits, "teacher_logits")
+    check.same_device(teacher_logits, "teacher_logits", student_logits, "student_logits")
+    check.same_shape(teacher_logits, "teacher_logits", student_logits, "student_logits")
     soft = kl_divergence_logits(teacher_logits / temperature, student_logits / temperature, reduction="mean")
     hard = cross_entropy(student_logits, target, reduction="mean")
     return alpha * temperature**2 * soft + (1.0 - alpha) * hard
@@ -1286,14 +1203,14 @@ def distillation_loss_grad(
     >>> distillation_loss_grad(s, s, y, temperature=4.0, alpha=1.0)
     tensor([[0., 0.]])
     """
-    temperature = _check_number(temperature, "temperature", 0.0, math.inf, low_open=True)
-    alpha = _check_number(alpha, "alpha", 0.0, 1.0)
-    _check_float(student_logits, "student_logits")
+    temperature = check.real(temperature, "temperature", low=0, low_open=True)
+    alpha = check.real(alpha, "alpha", low=0, high=1)
+    check.float_tensor(student_logits, "student_logits")
     if student_logits.dim() != 2:
         raise ValueError(f"student_logits must have shape (N, C), got {tuple(student_logits.shape)}")
-    _check_float(teacher_logits, "teacher_logits")
-    _check_same_device(teacher_logits, student_logits, "teacher_logits", "student_logits")
-    _check_same_shape(teacher_logits, student_logits, "teacher_logits", "student_logits")
+    check.float_tensor(teacher_logits, "teacher_logits")
+    check.same_device(teacher_logits, "teacher_logits", student_logits, "student_logits")
+    check.same_shape(teacher_logits, "teacher_logits", student_logits, "student_logits")
     _, soft = kl_divergence_logits_grad(teacher_logits / temperature, student_logits / temperature, reduction="mean")
     hard = cross_entropy_grad(student_logits, target, reduction="mean")
     return alpha * temperature * soft + (1.0 - alpha) * hard
@@ -1394,17 +1311,17 @@ def _check_gaussians(
     prior_mu: Optional[torch.Tensor],
     prior_logvar: Optional[torch.Tensor],
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    _check_float(mu, "mu")
-    _check_float(logvar, "logvar")
-    _check_dim(mu, -1, "mu")
-    _check_same_device(logvar, mu, "logvar", "mu")
-    _check_same_shape(logvar, mu, "logvar", "mu")
+    check.float_tensor(mu, "mu")
+    check.float_tensor(logvar, "logvar")
+    _class_dim(mu, -1, "mu")
+    check.same_device(logvar, "logvar", mu, "mu")
+    check.same_shape(logvar, "logvar", mu, "mu")
     out = []
     for value, name in ((prior_mu, "prior_mu"), (prior_logvar, "prior_logvar")):
         if value is None:
             value = torch.zeros((), dtype=mu.dtype, device=mu.device)
-        _check_float(value, name)
-        _check_same_device(value, mu, name, "mu")
+        check.float_tensor(value, name)
+        check.same_device(value, name, mu, "mu")
         try:
             shape = torch.broadcast_shapes(value.shape, mu.shape)
         except RuntimeError:

@@ -20,6 +20,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 
+from companion import _validate
 from companion.activations import get_activation
 
 __all__ = [
@@ -70,19 +71,6 @@ def _activation_pair(name: str, argument: str = "activation") -> Tuple[Callable,
         return get_activation(name)
     except ValueError as err:
         raise ValueError(f"{argument} must be 'identity' or an activation of companion.activations, got {name!r}") from err
-
-
-def _check_dtype(dtype: torch.dtype) -> None:
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
-
-
-def _check_size(n: object, name: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{name} must be an int, got {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"{name} must be at least 1, got {n}")
-    return n
 
 
 def _check_input(x: object, features: int, like: torch.Tensor, name: str = "x") -> torch.Tensor:
@@ -162,9 +150,10 @@ class Linear:
         device: DeviceLike = None,
         generator: Optional[torch.Generator] = None,
     ) -> None:
-        self.in_features = _check_size(in_features, "in_features")
-        self.out_features = _check_size(out_features, "out_features")
-        _check_dtype(dtype)
+        self.in_features = _validate.integer(in_features, "in_features", low=1)
+        self.out_features = _validate.integer(out_features, "out_features", low=1)
+        bias, dtype = _validate.boolean(bias, "bias"), _validate.dtype(dtype)
+        device, generator = _validate.device(device), _validate.generator(generator)
         bound = 1.0 / math.sqrt(in_features)
         self.weight = _uniform((out_features, in_features), bound, dtype, device, generator)
         self.bias: Optional[torch.Tensor] = _uniform((out_features,), bound, dtype, device, generator) if bias else None
@@ -371,8 +360,8 @@ class MLP:
             raise TypeError(f"sizes must be a sequence of ints, got {type(sizes).__name__}")
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least an input and an output size, got {list(sizes)}")
-        self.sizes = [_check_size(n, "every entry of sizes") for n in sizes]
-        _check_dtype(dtype)
+        self.sizes = [_validate.integer(n, "every entry of sizes", low=1) for n in sizes]
+        dtype, device = _validate.dtype(dtype), _validate.device(device)
         self.activation = activation
         self._fn, self._grad = _activation_pair(activation)
         self.params: List[torch.Tensor] = []
@@ -527,7 +516,7 @@ class MLP:
         >>> MLP([64, 128, 10]).flops(1)["forward_matmul"]
         18944
         """
-        B = _check_size(batch, "batch")
+        B = _validate.integer(batch, "batch", low=1)
         fwd_mm = bwd_mm = fwd_ew = bwd_ew = 0
         L = self.num_layers
         for l in range(1, L + 1):
@@ -766,11 +755,13 @@ def gradcheck(
             a = float(g_flat[j].item())
             diff = abs(a - numeric)
             allowed = atol + rtol * abs(numeric)
-            bad = not diff <= allowed  # NaN counts as a failure
+            # NaN or inf on either side is a failure (inf - inf is NaN; inf <= atol + rtol*inf is true)
+            bad = not (math.isfinite(a) and math.isfinite(numeric) and diff <= allowed)
             checked += 1
             failed += bad
             max_abs = max(max_abs, diff) if not math.isnan(diff) else math.inf
-            ratio = math.inf if math.isnan(diff) else diff / allowed
+            finite = math.isfinite(diff) and math.isfinite(allowed) and allowed > 0
+            ratio = diff / allowed if finite else (math.inf if bad else 0.0)
             if ratio > worst[0]:
                 index = tuple(int(k) for k in torch.unravel_index(torch.tensor(j), x.shape)) if x.dim() else ()
                 worst = (ratio, i, index, a, numeric, allowed)

@@ -16,6 +16,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from companion import _validate
+
 __all__ = [
     "STYLE",
     "activation_histograms",
@@ -51,8 +53,7 @@ def _np(x: ArrayLike) -> np.ndarray:
 
 def _axes(ax: Optional[Axes], figsize: Optional[tuple[float, float]] = None) -> tuple[Figure, Axes]:
     if ax is not None:
-        if not isinstance(ax, Axes):
-            raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+        _validate.any_of(ax, "ax", (Axes,), "a matplotlib Axes")
         return ax.figure, ax
     fig, ax = plt.subplots(figsize=figsize)
     return fig, ax
@@ -135,8 +136,7 @@ def history(h: object, keys: Optional[Sequence[str]] = None, title: str = "Learn
     """
     from companion.train import History
 
-    if not isinstance(h, History):
-        raise TypeError(f"h must be a companion.train.History, got {type(h).__name__}")
+    _validate.any_of(h, "h", (History,), "a companion.train.History")
     if len(h) == 0:
         raise ValueError("h is empty: nothing to plot")
     available = h.keys()
@@ -208,8 +208,7 @@ def loss_surface(
     ('$w_1$', '$w_2$')
     >>> plt.close(fig)
     """
-    if resolution < 2:
-        raise ValueError(f"resolution must be >= 2, got {resolution}")
+    resolution = _validate.integer(resolution, "resolution", low=2)
     xs = torch.linspace(xlim[0], xlim[1], resolution, dtype=torch.float64)
     ys = torch.linspace(ylim[0], ylim[1], resolution, dtype=torch.float64)
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")

@@ -11,11 +11,12 @@ moving on to the next candidate solution whenever one is refuted.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
+
+from companion import _validate
 
 if TYPE_CHECKING:  # imported lazily at run time: importing companion.research stays cheap
     import matplotlib.axes
@@ -47,16 +48,6 @@ Labels = Union[str, Iterable[str]]
 # --------------------------------------------------------------------------------------
 
 
-def _check_text(value: object, name: str) -> str:
-    """A non-empty string, stripped and with runs of white space collapsed."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
-    text = " ".join(value.split())
-    if not text:
-        raise ValueError(f"{name} must be a non-empty string, got {value!r}")
-    return text
-
-
 def _check_labels(value: object, name: str) -> list[str]:
     """One label (a str) or several (an iterable of str), each non-empty, no repeats."""
     if isinstance(value, str):
@@ -70,19 +61,11 @@ def _check_labels(value: object, name: str) -> list[str]:
             ) from None
     if not items:
         raise ValueError(f"{name} must name at least one label, got an empty {type(value).__name__}")
-    labels = [_check_text(item, name) for item in items]
+    labels = [_validate.text(item, name) for item in items]
     for i, label in enumerate(labels):
         if label in labels[:i]:
             raise ValueError(f"{name} lists {label!r} twice")
     return labels
-
-
-def _check_positive(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    return float(value)
 
 
 # --------------------------------------------------------------------------------------
@@ -91,8 +74,27 @@ def _check_positive(value: object, name: str) -> float:
 
 
 def _split_field(value: str) -> list[str]:
-    """``"{ImageNet} classification, optimization"`` -> ``["ImageNet classification", "optimization"]``."""
-    return [" ".join(part.replace("{", "").replace("}", "").split()) for part in value.split(",")]
+    """Split a field at the commas outside braces, then drop the braces.
+
+    ``"{ImageNet} classification, optimization"`` -> ``["ImageNet classification", "optimization"]``;
+    ``"{Smith, Jones} effect"`` -> ``["Smith, Jones effect"]`` (braces protect a comma, as in BibTeX).
+    """
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(value):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(depth - 1, 0)
+        elif char == "," and depth == 0:
+            parts.append(value[start:i])
+            start = i + 1
+    parts.append(value[start:])
+    return [" ".join(part.replace("{", "").replace("}", "").split()) for part in parts]
+
+
+def _markdown_cell(text: str) -> str:
+    """Text for a Markdown table cell: a ``|`` would end the cell, so it is escaped."""
+    return text.replace("|", "\\|")
 
 
 _BLOCK_KEY = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s{}()]+)")
@@ -207,7 +209,7 @@ class Chessboard:
         >>> board.shape
         (2, 1)
         """
-        key = _check_text(key, "key")
+        key = _validate.text(key, "key")
         if key in self._papers:
             raise ValueError(f"key {key!r} is already on the board (duplicate citation key)")
         problems = _check_labels(problem, "problem")
@@ -224,11 +226,14 @@ class Chessboard:
         self._papers[key] = (tuple(problems), tuple(methods))
 
     @classmethod
-    def from_bibtex(cls, source: Union[str, "os.PathLike[str]"], *, missing: str = "raise") -> "Chessboard":
+    def from_bibtex(
+        cls, source: Union[str, "os.PathLike[str]"], *, missing: str = "raise", encoding: str = "utf-8"
+    ) -> "Chessboard":
         """Build a board from BibTeX entries that carry ``problem`` and ``method`` fields.
 
         Each entry names its problems and methods in two extra fields, comma-separated for
-        several (braces, as in ``{ImageNet}``, are removed)::
+        several (braces, as in ``{ImageNet}``, are removed; a comma inside braces, as in
+        ``{Smith, Jones} effect``, does not split)::
 
             @inproceedings{he2016deep,
               ...,
@@ -239,13 +244,18 @@ class Chessboard:
         Parameters
         ----------
         source : str or os.PathLike
-            A path to a ``.bib`` file, or BibTeX text. A ``str`` that contains ``@`` or a
-            line break is read as BibTeX text; any other ``str`` as a path.
+            A path to a ``.bib`` file, or BibTeX text, told apart by type: an
+            ``os.PathLike`` (such as :class:`pathlib.Path`) is always a path; a ``str`` naming
+            an existing file is a path (even if it contains ``@``); any other ``str`` that
+            contains ``@`` or a line break is BibTeX text, and one without either is taken
+            for a path that does not exist.
         missing : {"raise", "skip"}
             What to do with an entry that has *neither* field, such as a textbook or a talk:
             ``"raise"`` (default) raises ``ValueError``; ``"skip"`` leaves it off the board
             and records its key in :attr:`skipped`. An entry with only one of the two fields
             is an error in both modes (a half-tagged paper is a typo, not a textbook).
+        encoding : str, default "utf-8"
+            The encoding of a ``.bib`` file (for example ``"latin-1"``).
 
         Returns
         -------
@@ -257,7 +267,8 @@ class Chessboard:
         TypeError
             If ``source`` is neither a str nor a path.
         ValueError
-            If ``missing`` is not ``"raise"`` or ``"skip"``; if the BibTeX is malformed or
+            If ``missing`` is not ``"raise"`` or ``"skip"``; if a file is not valid text in
+            ``encoding`` (the message names the file and the encoding); if the BibTeX is malformed or
             has duplicate keys (the message names the entry); if the text has no entry;
             if an entry lacks a ``problem`` or ``method`` field (with ``missing="raise"``)
             or has an empty one.
@@ -276,12 +287,13 @@ class Chessboard:
         """
         import bibtexparser
 
-        if missing not in ("raise", "skip"):
-            raise ValueError(f"missing must be 'raise' or 'skip', got {missing!r}")
+        missing = _validate.choice(missing, "missing", ("raise", "skip"))
+        encoding = _validate.text(encoding, "encoding")
         if isinstance(source, os.PathLike):
             path: Optional[str] = os.fspath(source)
         elif isinstance(source, str):
-            path = None if ("@" in source or "\n" in source) else source
+            is_text = not os.path.isfile(source) and ("@" in source or "\n" in source)
+            path = None if is_text else source
         else:
             raise TypeError(f"source must be a path or a str of BibTeX text, got {type(source).__name__}")
         if path is not None:
@@ -289,7 +301,17 @@ class Chessboard:
                 raise FileNotFoundError(
                     f"source {path!r} is not a file (BibTeX text must contain '@' entries)"
                 )
-            library = bibtexparser.parse_file(path)
+            try:
+                with open(path, encoding=encoding) as file:
+                    text = file.read()
+            except UnicodeDecodeError as err:
+                raise ValueError(
+                    f"{path!r} is not valid {encoding} text ({err.reason} at byte {err.start}); "
+                    "pass the file's encoding, e.g. encoding='latin-1'"
+                ) from None
+            except LookupError:
+                raise ValueError(f"encoding {encoding!r} is not a known text encoding") from None
+            library = bibtexparser.parse_string(text)
             origin = path
         else:
             library = bibtexparser.parse_string(source)  # type: ignore[arg-type]
@@ -369,13 +391,13 @@ class Chessboard:
         return f"Chessboard({len(self)} papers, {rows} problems x {cols} methods, {len(self.gaps())} gaps)"
 
     def _check_row(self, problem: str) -> str:
-        problem = _check_text(problem, "problem")
+        problem = _validate.text(problem, "problem")
         if problem not in self._problems:
             raise ValueError(f"problem {problem!r} is not a row of the board; rows: {self._problems}")
         return problem
 
     def _check_col(self, method: str) -> str:
-        method = _check_text(method, "method")
+        method = _validate.text(method, "method")
         if method not in self._methods:
             raise ValueError(f"method {method!r} is not a column of the board; columns: {self._methods}")
         return method
@@ -413,7 +435,7 @@ class Chessboard:
         >>> board.paper("a")
         (('optimization',), ('momentum', 'dropout'))
         """
-        key = _check_text(key, "key")
+        key = _validate.text(key, "key")
         if key not in self._papers:
             raise ValueError(f"key {key!r} is not on the board")
         return self._papers[key]
@@ -480,11 +502,7 @@ class Chessboard:
 
     @staticmethod
     def _check_n(n: object) -> int:
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise TypeError(f"n must be an int, got {type(n).__name__}")
-        if n < 1:
-            raise ValueError(f"n must be >= 1, got {n}")
-        return n
+        return _validate.integer(n, "n", low=1)
 
     def crowded(self, n: int = 5) -> list[tuple[tuple[str, str], int]]:
         """The ``n`` busiest cells, most papers first (ties keep board order).
@@ -582,8 +600,7 @@ class Chessboard:
         """
         import pandas as pd
 
-        if not isinstance(counts, bool):
-            raise TypeError(f"counts must be a bool, got {type(counts).__name__}")
+        counts = _validate.boolean(counts, "counts")
         data = [
             [len(self._cells.get((p, m), ())) if counts else ", ".join(self._cells.get((p, m), ())) for m in self._methods]
             for p in self._problems
@@ -624,24 +641,21 @@ class Chessboard:
         | optimization | 1 | - |
         | overfitting | 1 | 1 |
         """
-        if not isinstance(counts, bool):
-            raise TypeError(f"counts must be a bool, got {type(counts).__name__}")
-        if not isinstance(cite, bool):
-            raise TypeError(f"cite must be a bool, got {type(cite).__name__}")
-        if not isinstance(gap, str):
-            raise TypeError(f"gap must be a str, got {type(gap).__name__}")
+        counts, cite = _validate.boolean(counts, "counts"), _validate.boolean(cite, "cite")
+        gap = _validate.any_of(gap, "gap", (str,), "a str")
 
         def show(keys: Sequence[str]) -> str:
             if not keys:
-                return gap
+                return _markdown_cell(gap)
             if counts:
                 return str(len(keys))
-            return ", ".join(f"{{cite:p}}`{k}`" if cite else k for k in keys)
+            return ", ".join(f"{{cite:p}}`{k}`" if cite else _markdown_cell(k) for k in keys)
 
-        header = "| problem \\ method | " + " | ".join(self._methods) + " |"
+        header = "| problem \\ method | " + " | ".join(map(_markdown_cell, self._methods)) + " |"
         rule = "|" + "---|" * (len(self._methods) + 1)
         rows = [
-            "| " + p + " | " + " | ".join(show(self._cells.get((p, m), ())) for m in self._methods) + " |"
+            "| " + _markdown_cell(p) + " | "
+            + " | ".join(show(self._cells.get((p, m), ())) for m in self._methods) + " |"
             for p in self._problems
         ]
         return "\n".join([header, rule, *rows])
@@ -693,12 +707,8 @@ class Chessboard:
         import numpy as np
         from matplotlib.patches import Patch, Rectangle
 
-        if annotate not in ("keys", "counts", "none"):
-            raise ValueError(f"annotate must be 'keys', 'counts' or 'none', got {annotate!r}")
-        if isinstance(max_keys, bool) or not isinstance(max_keys, int):
-            raise TypeError(f"max_keys must be an int, got {type(max_keys).__name__}")
-        if max_keys < 1:
-            raise ValueError(f"max_keys must be >= 1, got {max_keys}")
+        annotate = _validate.choice(annotate, "annotate", ("keys", "counts", "none"))
+        max_keys = _validate.integer(max_keys, "max_keys", low=1)
         rows, cols = self.shape
         if rows == 0 or cols == 0:
             raise ValueError("cannot plot an empty board: add papers first")
@@ -850,15 +860,11 @@ class ReadingPlan:
         skim_minutes_per_page: float = 7.5,
         comprehension_share: float = 0.3,
     ) -> None:
-        if isinstance(pages, bool) or not isinstance(pages, int):
-            raise TypeError(f"pages must be an int, got {type(pages).__name__}")
-        if pages < 1:
-            raise ValueError(f"pages must be >= 1, got {pages}")
-        self.pages = pages
-        self.title = None if title is None else _check_text(title, "title")
-        self.triage_minutes = _check_positive(triage_minutes, "triage_minutes")
-        self.skim_minutes_per_page = _check_positive(skim_minutes_per_page, "skim_minutes_per_page")
-        share = _check_positive(comprehension_share, "comprehension_share")
+        self.pages = _validate.integer(pages, "pages", low=1)
+        self.title = None if title is None else _validate.text(title, "title")
+        self.triage_minutes = _validate.real(triage_minutes, "triage_minutes", low=0, low_open=True)
+        self.skim_minutes_per_page = _validate.real(skim_minutes_per_page, "skim_minutes_per_page", low=0, low_open=True)
+        share = _validate.real(comprehension_share, "comprehension_share", low=0, low_open=True)
         if not share < 1:
             raise ValueError(f"comprehension_share must be in (0, 1), got {comprehension_share}")
         self.comprehension_share = share
@@ -949,11 +955,7 @@ class ReadingPlan:
         values = {}
         for name, value in (("comprehension_minutes", comprehension_minutes),
                             ("critical_minutes", critical_minutes), ("tolerance", tolerance)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-            values[name] = float(value)
+            values[name] = _validate.real(value, name, low=0)
         total = values["comprehension_minutes"] + values["critical_minutes"]
         if total == 0:
             raise ValueError("comprehension_minutes and critical_minutes are both 0: nothing to assess")
@@ -1076,8 +1078,8 @@ class Hypothesis:
     """
 
     def __init__(self, problem: str, solution: str, needs: Iterable[str] = EVIDENCE_KINDS) -> None:
-        self.problem = _check_text(problem, "problem")
-        self.solution = _check_text(solution, "solution")
+        self.problem = _validate.text(problem, "problem")
+        self.solution = _validate.text(solution, "solution")
         kinds = _check_labels(needs, "needs")
         for kind in kinds:
             if kind not in EVIDENCE_KINDS:
@@ -1108,9 +1110,8 @@ class Hypothesis:
         """
         if kind not in EVIDENCE_KINDS:
             raise ValueError(f"kind must be one of {EVIDENCE_KINDS}, got {kind!r}")
-        if not isinstance(supports, bool):
-            raise TypeError(f"supports must be a bool, got {type(supports).__name__}")
-        self._evidence.append(Evidence(kind, supports, _check_text(note, "note")))
+        supports = _validate.boolean(supports, "supports")
+        self._evidence.append(Evidence(kind, supports, _validate.text(note, "note")))
         return self
 
     def support(self, kind: str, note: str) -> "Hypothesis":
@@ -1174,7 +1175,7 @@ class ResearchLog:
     """
 
     def __init__(self, problem: str, candidates: Iterable[str], needs: Iterable[str] = EVIDENCE_KINDS) -> None:
-        self.problem = _check_text(problem, "problem")
+        self.problem = _validate.text(problem, "problem")
         if isinstance(candidates, str):
             raise TypeError(f"candidates must be an iterable of str (e.g. a list), got a single str {candidates!r}")
         solutions = _check_labels(candidates, "candidates")
@@ -1223,7 +1224,7 @@ class ResearchLog:
         >>> log.add_candidate("b").solution, log.exhausted
         ('b', False)
         """
-        solution = _check_text(solution, "solution")
+        solution = _validate.text(solution, "solution")
         if any(h.solution == solution for h in self._hypotheses):
             raise ValueError(f"solution {solution!r} is already a candidate")
         h = Hypothesis(self.problem, solution, self._needs)

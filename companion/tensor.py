@@ -13,32 +13,17 @@ from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import Iterable, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import torch
+
+from companion import _validate
 
 __all__ = ["StridedTensor", "broadcast_shapes", "default_strides"]
 
 Shape = tuple[int, ...]
 Index = Union[int, slice, None, "ellipsis", tuple]  # noqa: F821
 Operand = Union["StridedTensor", float, int]
-
-
-def _check_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    return value
-
-
-def _check_shape(shape: Iterable[int], name: str = "shape") -> Shape:
-    if isinstance(shape, (str, bytes)) or not isinstance(shape, Iterable):
-        raise TypeError(f"{name} must be a sequence of ints, got {type(shape).__name__}")
-    out = tuple(shape)
-    for n in out:
-        _check_int(n, f"every entry of {name}")
-        if n < 0:
-            raise ValueError(f"{name} must have non-negative entries, got {out}")
-    return out
 
 
 def default_strides(shape: Sequence[int]) -> Shape:
@@ -72,7 +57,7 @@ def default_strides(shape: Sequence[int]) -> Shape:
     >>> torch.empty(2, 3, 4).stride()
     (12, 4, 1)
     """
-    shape = _check_shape(shape)
+    shape = _validate.shape(shape)
     strides = []
     step = 1
     for n in reversed(shape):
@@ -109,7 +94,7 @@ def broadcast_shapes(a: Sequence[int], b: Sequence[int]) -> Shape:
     >>> broadcast_shapes((3, 1), (4,))
     (3, 4)
     """
-    a, b = _check_shape(a, "a"), _check_shape(b, "b")
+    a, b = _validate.shape(a, "a"), _validate.shape(b, "b")
     ndim = max(len(a), len(b))
     a = (1,) * (ndim - len(a)) + a
     b = (1,) * (ndim - len(b)) + b
@@ -119,6 +104,37 @@ def broadcast_shapes(a: Sequence[int], b: Sequence[int]) -> Shape:
             raise ValueError(f"shapes {a} and {b} cannot be broadcast together (sizes {x} and {y})")
         out.append(y if x == 1 else x)
     return tuple(out)
+
+
+def _view_strides(shape: Shape, strides: Shape, new_shape: Shape) -> Optional[Shape]:
+    """Strides that show the elements of ``(shape, strides)`` with ``new_shape``, or ``None``.
+
+    PyTorch's rule (``computeStride``): split the old dimensions into *chunks* that are
+    contiguous among themselves (:math:`s_{k-1} = n_k s_k`); a view exists when the new shape
+    splits into the same chunks, and inside a chunk the strides are row-major from the chunk's
+    innermost stride.
+    """
+    if not shape:  # a 0-d tensor: any shape of one element, stride 1
+        return (1,) * len(new_shape)
+    if math.prod(shape) == 0:
+        return strides if tuple(new_shape) == tuple(shape) else default_strides(new_shape)
+    new_strides = [0] * len(new_shape)
+    view_d = len(new_shape) - 1
+    chunk_stride, tensor_numel, view_numel = strides[-1], 1, 1
+    for d in range(len(shape) - 1, -1, -1):
+        tensor_numel *= shape[d]
+        chunk_ends = d == 0 or (shape[d - 1] != 1 and strides[d - 1] != tensor_numel * chunk_stride)
+        if not chunk_ends:
+            continue
+        while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
+            new_strides[view_d] = view_numel * chunk_stride
+            view_numel *= new_shape[view_d]
+            view_d -= 1
+        if view_numel != tensor_numel:
+            return None
+        if d > 0:
+            chunk_stride, tensor_numel, view_numel = strides[d - 1], 1, 1
+    return tuple(new_strides) if view_d == -1 else None
 
 
 class StridedTensor:
@@ -177,11 +193,11 @@ class StridedTensor:
             raise TypeError(f"storage must be a 1-D torch.Tensor, got {type(storage).__name__}")
         if storage.dim() != 1:
             raise ValueError(f"storage must be 1-D, got shape {tuple(storage.shape)}")
-        shape = _check_shape(shape)
-        strides = default_strides(shape) if strides is None else _check_shape(strides, "strides")
+        shape = _validate.shape(shape)
+        strides = default_strides(shape) if strides is None else _validate.shape(strides, "strides")
         if len(strides) != len(shape):
             raise ValueError(f"strides must have one entry per dimension ({len(shape)}), got {strides}")
-        offset = _check_int(offset, "offset")
+        offset = _validate.integer(offset, "offset")
         if offset < 0:
             raise ValueError(f"offset must be non-negative, got {offset}")
         if math.prod(shape) > 0:
@@ -272,7 +288,7 @@ class StridedTensor:
         tensor([[0., 0.],
                 [0., 0.]])
         """
-        shape = _check_shape(shape)
+        shape = _validate.shape(shape)
         return cls(torch.zeros(math.prod(shape), dtype=dtype, device=device), shape)
 
     @classmethod
@@ -307,7 +323,7 @@ class StridedTensor:
         tensor([[0., 1.],
                 [2., 3.]])
         """
-        n = _check_int(n, "n")
+        n = _validate.integer(n, "n")
         if n < 0:
             raise ValueError(f"n must be non-negative, got {n}")
         return cls(torch.arange(n, dtype=dtype, device=device), (n,))
@@ -544,7 +560,7 @@ class StridedTensor:
     # views: only metadata changes
 
     def _dim(self, dim: int, name: str) -> int:
-        dim = _check_int(dim, name)
+        dim = _validate.integer(dim, name)
         n = self.ndim
         if not -n <= dim < n or n == 0:
             raise ValueError(f"{name} must be in [{-n}, {n - 1}] for a {n}-d tensor, got {dim}")
@@ -638,8 +654,10 @@ class StridedTensor:
         """Basic indexing with ints, slices (positive step), ``None`` and ``...`` (no copy).
 
         An int ``i`` on dimension ``k`` adds :math:`i s_k` to the offset and drops the
-        dimension; a slice ``start:stop:step`` adds :math:`\\text{start}\\, s_k` and multiplies
-        the stride by ``step``; ``None`` inserts a dimension of size 1.
+        dimension; a slice ``start:stop:step`` adds :math:`\\text{start}\\, s_k` (even when the
+        slice is empty) and multiplies the stride by ``step``; ``None`` inserts a dimension of
+        size 1 whose stride is :math:`n_k s_k` of the dimension that follows it (1 at the end),
+        as :meth:`torch.Tensor.unsqueeze` does. Shapes, strides and offsets equal torch's.
 
         Raises
         ------
@@ -664,19 +682,17 @@ class StridedTensor:
             index = index + (slice(None),) * (self.ndim - n_real)
         shape, strides, offset, k = [], [], self._offset, 0
         for i in index:
-            if i is None:
+            if i is None:  # torch's unsqueeze: the stride that keeps the next dimension's layout
                 shape.append(1)
-                strides.append(0)
+                strides.append(self._shape[k] * self._strides[k] if k < self.ndim else 1)
                 continue
             n, s = self._shape[k], self._strides[k]
             if isinstance(i, slice):
                 if i.step is not None and (not isinstance(i.step, int) or i.step <= 0):
                     raise ValueError(f"slice step must be a positive int, got {i.step!r}")
                 start, stop, step = i.indices(n)
-                size = len(range(start, stop, step))
-                if size > 0:
-                    offset += start * s
-                shape.append(size)
+                offset += start * s  # also for an empty slice, as torch: t[5:5].storage_offset() == 5
+                shape.append(len(range(start, stop, step)))
                 strides.append(s * step)
             elif isinstance(i, int) and not isinstance(i, bool):
                 if not -n <= i < n:
@@ -688,8 +704,22 @@ class StridedTensor:
         return StridedTensor(self._storage, tuple(shape), tuple(strides), offset)
 
     def __setitem__(self, index: Index, value: Union["StridedTensor", torch.Tensor, float, int]) -> None:
-        """Write through a view: the storage positions the view addresses are overwritten."""
+        """Write through a view: the storage positions the view addresses are overwritten.
+
+        Raises
+        ------
+        ValueError
+            If two elements of the target share one storage position (for example an
+            :meth:`expand`-ed view): which value would survive is undefined. torch refuses the
+            same write (it detects the stride-0 case; here every overlap is detected).
+        """
         target = self[index]
+        positions = target.storage_indices().reshape(-1)
+        if positions.unique().numel() < positions.numel():
+            raise ValueError(
+                "unsupported write: more than one element of the written-to tensor refers to a single "
+                f"memory location (shape {target.shape}, strides {target.strides}); write to a contiguous copy instead"
+            )
         if isinstance(value, StridedTensor):
             value = value.to_torch()
         if isinstance(value, torch.Tensor):
@@ -697,11 +727,17 @@ class StridedTensor:
         self._storage[target.storage_indices()] = value
 
     def view(self, *shape: int) -> "StridedTensor":
-        """Reinterpret a contiguous tensor with another shape (no copy); one size may be -1.
+        """Show the same elements with another shape (no copy); one size may be -1.
 
         .. math::
 
-            \\prod_k n'_k = \\prod_k n_k, \\qquad s' = \\text{default\\_strides}(n')
+            \\prod_k n'_k = \\prod_k n_k
+
+        A view exists whenever the strides permit one (PyTorch's rule, not only for contiguous
+        tensors): the old dimensions fall into chunks that are contiguous among themselves
+        (:math:`s_{k-1} = n_k s_k`), and the new shape must split into the same chunks. Inside a
+        chunk the new strides are row-major, scaled by the chunk's innermost stride; the
+        strides equal :meth:`torch.Tensor.view`'s.
 
         Parameters
         ----------
@@ -716,28 +752,34 @@ class StridedTensor:
         Raises
         ------
         ValueError
-            If the tensor is not contiguous (use :meth:`reshape`) or the number of elements
-            differs.
+            If no strides show the elements with the new shape (use :meth:`reshape`, which
+            copies then) or the number of elements differs.
 
         Examples
         --------
         >>> StridedTensor.arange(6).view(3, -1).shape
         (3, 2)
+        >>> StridedTensor.arange(24).view(2, 3, 4)[:, :, ::2].view(6, 2).strides  # chunk (2, 3) merges
+        (4, 2)
         """
         new_shape = self._infer_shape(shape)
-        if not self.is_contiguous():
+        new_strides = _view_strides(self._shape, self._strides, new_shape)
+        if new_strides is None:
             raise ValueError(
-                f"view() needs a contiguous tensor, but strides {self._strides} for shape "
-                f"{self._shape} are not row-major; use reshape() (which copies) or contiguous()"
+                f"view() of shape {self._shape} with strides {self._strides} as {new_shape} is impossible "
+                "without copying; use reshape() (which copies then) or contiguous()"
             )
-        return StridedTensor(self._storage, new_shape, default_strides(new_shape), self._offset)
+        return StridedTensor(self._storage, new_shape, new_strides, self._offset)
 
     def reshape(self, *shape: int) -> "StridedTensor":
-        """Like :meth:`view`, but copies first when the tensor is not contiguous.
+        """A view (as :meth:`view`) when the strides permit one, else a reshaped contiguous copy.
 
         .. math::
 
-            \\text{reshape} = \\text{contiguous} \\circ \\text{view}
+            \\text{reshape} = \\begin{cases} \\text{view} & \\text{if the strides permit} \\\\
+            \\text{view} \\circ \\text{contiguous} & \\text{otherwise} \\end{cases}
+
+        As :meth:`torch.Tensor.reshape`, whether the result shares storage depends on the strides.
 
         Parameters
         ----------
@@ -758,15 +800,19 @@ class StridedTensor:
         >>> t = StridedTensor.arange(6).view(2, 3).T
         >>> t.reshape(6).to_torch()
         tensor([0., 3., 1., 4., 2., 5.])
+        >>> t.reshape(6).shares_storage(t), t.reshape(3, 1, 2).shares_storage(t)
+        (False, True)
         """
         new_shape = self._infer_shape(shape)
+        if _view_strides(self._shape, self._strides, new_shape) is not None:
+            return self.view(*new_shape)
         return self.contiguous().view(*new_shape)
 
     def _infer_shape(self, shape: tuple) -> Shape:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         for n in shape:
-            _check_int(n, "every entry of shape")
+            _validate.integer(n, "every entry of shape")
         if sum(1 for n in shape if n == -1) > 1:
             raise ValueError(f"shape can contain at most one -1, got {shape}")
         if any(n < -1 for n in shape):
@@ -786,6 +832,10 @@ class StridedTensor:
         .. math::
 
             s'_k = 0 \\text{ where } n_k = 1 < n'_k
+
+        Other dimensions keep their strides (a size-1 dimension expanded to size 1 too); a new
+        leading dimension of size 1 gets the stride :math:`n_{k+1} s_{k+1}` of the one after it,
+        as in :meth:`torch.Tensor.expand`.
 
         Parameters
         ----------
@@ -811,25 +861,24 @@ class StridedTensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         for n in shape:
-            _check_int(n, "every entry of shape")
+            _validate.integer(n, "every entry of shape")
         if len(shape) < self.ndim:
             raise ValueError(f"shape {shape} has fewer dimensions than the tensor's {self._shape}")
         lead = len(shape) - self.ndim
-        new_shape, new_strides = [], []
-        for k, n in enumerate(shape):
+        new_shape, new_strides = [0] * len(shape), [0] * len(shape)
+        for k in reversed(range(len(shape))):  # right to left, as torch (a new dimension looks at the next)
+            n = shape[k]
             if k < lead:
                 if n < 0:
                     raise ValueError(f"shape entries for new dimensions must be non-negative, got {shape}")
-                new_shape.append(n)
-                new_strides.append(0)
+                inner = new_shape[k + 1] * new_strides[k + 1] if k + 1 < len(shape) else 0
+                new_shape[k], new_strides[k] = n, inner if n == 1 else 0
                 continue
             old_n, old_s = self._shape[k - lead], self._strides[k - lead]
             if n == -1 or n == old_n:
-                new_shape.append(old_n)
-                new_strides.append(old_s)
+                new_shape[k], new_strides[k] = old_n, old_s
             elif old_n == 1 and n >= 0:
-                new_shape.append(n)
-                new_strides.append(0)
+                new_shape[k], new_strides[k] = n, 0
             else:
                 raise ValueError(f"shape {shape}: cannot expand size {old_n} of dimension {k - lead} to {n}")
         return StridedTensor(self._storage, tuple(new_shape), tuple(new_strides), self._offset)

@@ -20,6 +20,8 @@ from typing import Any, Callable, Iterable, Optional, Protocol, Sequence
 import torch
 from torch import nn
 
+from companion import _validate
+
 __all__ = ["Callback", "History", "TrainState", "evaluate", "fit"]
 
 
@@ -201,7 +203,9 @@ def fit(
     TypeError
         If ``model`` is not an ``nn.Module`` or ``optimizer`` not a torch optimizer.
     ValueError
-        If ``epochs`` < 1, or the loss becomes NaN or infinite (with the epoch and batch).
+        If ``epochs`` < 1, ``loss_fn`` does not return a scalar, ``train_loader`` yields no
+        batch in an epoch (it would train nothing), or the loss becomes NaN or infinite (with
+        the epoch and batch).
 
     Examples
     --------
@@ -218,10 +222,7 @@ def fit(
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int):
-        raise TypeError(f"epochs must be an int, got {type(epochs).__name__}")
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    epochs = _validate.integer(epochs, "epochs", low=1)
     for cb in callbacks:
         if not any(hasattr(cb, m) for m in ("on_train_begin", "on_epoch_end", "on_train_end")):
             raise TypeError(f"callbacks: {cb!r} has none of on_train_begin, on_epoch_end, on_train_end")
@@ -254,6 +255,12 @@ def fit(
                 optimizer.zero_grad(set_to_none=True)
                 out = model(xb)
                 loss = loss_fn(out, yb)
+                if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+                    got = f"shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else type(loss).__name__
+                    raise ValueError(
+                        f"loss_fn must return a scalar tensor (e.g. the mean over the batch), got {got}; "
+                        "use reduction='mean' or call .mean()"
+                    )
                 if not torch.isfinite(loss):
                     raise ValueError(f"loss became {float(loss.detach())} at epoch {epoch}, batch {step}: lower the learning rate?")
                 loss.backward()
@@ -263,9 +270,14 @@ def fit(
                 if _is_classification(out, yb):
                     classification = True
                     correct += int((out.detach().argmax(dim=1) == yb).sum())
-            record: dict[str, float] = {"epoch": epoch, "train_loss": total / max(n, 1)}
+            if n == 0:
+                raise ValueError(
+                    f"train_loader yielded no batches in epoch {epoch}, so nothing was trained "
+                    "(drop_last=True with fewer examples than batch_size?)"
+                )
+            record: dict[str, float] = {"epoch": epoch, "train_loss": total / n}
             if classification:
-                record["train_accuracy"] = correct / max(n, 1)
+                record["train_accuracy"] = correct / n
             record["lr"] = float(optimizer.param_groups[0]["lr"])
             if val_loader is not None:
                 for k, v in evaluate(model, loss_fn, val_loader).items():

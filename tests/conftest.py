@@ -14,6 +14,10 @@ from hypothesis import HealthCheck, settings
 
 from companion.device import available_devices
 
+# companion.compiled's kernels: Inductor keeps what it builds here, so that a second run of the
+# tests does not compile again (the Makefile sets the same directory)
+os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_build", "inductor"))
+
 settings.register_profile(
     "default",
     max_examples=40,

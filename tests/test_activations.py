@@ -150,9 +150,35 @@ def test_laws(x: torch.Tensor, device: torch.device) -> None:
     torch.testing.assert_close(A.tanh(-x), -A.tanh(x), rtol=0, atol=0)
     torch.testing.assert_close(A.relu(x) - A.relu(-x), x, rtol=0, atol=0)
     torch.testing.assert_close(A.swish(x, beta=0.0), x / 2, rtol=0, atol=0)
-    torch.testing.assert_close(A.softplus(x) - A.softplus(-x), x, rtol=1e-12, atol=1e-12)
-    torch.testing.assert_close(A.softplus(x), torch.logaddexp(x, torch.zeros_like(x)), rtol=1e-12, atol=1e-14)
-    assert (A.sigmoid_grad(x) <= 0.25).all() and (A.tanh_grad(x) <= 1.0).all()
+    exact = lambda t: A.softplus(t, threshold=math.inf)  # noqa: E731  (no switch to the identity)
+    torch.testing.assert_close(exact(x) - exact(-x), x, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(exact(x), torch.logaddexp(x, torch.zeros_like(x)), rtol=1e-12, atol=1e-14)
+    eps = torch.finfo(x.dtype).eps  # 4e/(1+e)^2 rounds to 1 + eps near x = 0
+    assert (A.sigmoid_grad(x) <= 0.25 + eps).all() and (A.tanh_grad(x) <= 1.0 + 2 * eps).all()
+
+
+@fixture_ok
+@given(x=tensors(shapes(max_dims=2)), beta=st.sampled_from([0.5, 1.0, 2.0, 7.0]), threshold=st.sampled_from([1.0, 5.0, 20.0]))
+def test_softplus_matches_torch_with_beta_and_threshold(x: torch.Tensor, beta: float, threshold: float, device: torch.device) -> None:
+    x = x.to(device)
+    x1, x2 = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+    ours, theirs = A.softplus(x1, beta, threshold), F.softplus(x2, beta, threshold)
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(torch.autograd.grad(ours.sum(), x1)[0], torch.autograd.grad(theirs.sum(), x2)[0], rtol=1e-12, atol=1e-14)
+
+
+def test_softplus_returns_x_past_the_threshold() -> None:
+    """At 20.5 torch's default returns x itself (the old formula gave x + 1.2e-9)."""
+    x = torch.tensor([20.5, 19.5], dtype=torch.float64)
+    assert A.softplus(x)[0].item() == 20.5 == F.softplus(x)[0].item()
+    assert A.softplus(x)[1].item() == F.softplus(x)[1].item() > 19.5
+    assert A.softplus(x, beta=2.0, threshold=40.0)[1].item() == 19.5  # beta * x = 39 < 40: the formula
+    with pytest.raises(ValueError, match="beta must be > 0"):
+        A.softplus(x, beta=0.0)
+    with pytest.raises(TypeError, match="threshold must be a real number"):
+        A.softplus(x, threshold="20")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="threshold must be a number"):
+        A.softplus(x, threshold=float("nan"))
 
 
 def test_registry_and_lookup() -> None:

@@ -92,6 +92,31 @@ def test_known_answers() -> None:
     assert z._parents[0].grad == 1.0
 
 
+@pytest.mark.parametrize("b", [0.0, 0.5, 1.0, 2.0, 3.0])
+def test_powers_at_zero_have_torchs_gradients(b: float) -> None:
+    """d(x**0)/dx at x = 0 and d(0**b)/db for b >= 0 are 0 in torch; NaN would poison a sum."""
+    x, e = Value(0.0), Value(b)
+    (x**e).backward()
+    tx = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    te = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+    (tx**te).backward()
+    assert (x.grad, e.grad) == (tx.grad.item(), te.grad.item())
+    base = Value(b)
+    (0 ** base).backward()
+    assert base.grad == 0.0
+    X = Variable(torch.tensor([0.0, 2.0, -1.5], dtype=torch.float64))
+    y = X**0
+    y.sum().backward()
+    T = X.data.clone().requires_grad_()
+    (T**0).sum().backward()
+    assert torch.equal(y.data, T**0) and torch.equal(X.grad, T.grad)
+    X0 = Variable(torch.zeros(2, dtype=torch.float64))
+    (X0**b).sum().backward()
+    T0 = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    (T0**b).sum().backward()
+    assert torch.equal(X0.grad, T0.grad)
+
+
 def test_node_used_twice_gets_both_contributions() -> None:
     x = Value(3.0)
     y = x * x  # parents (x, x)
@@ -287,6 +312,12 @@ def test_errors() -> None:
     with pytest.raises(TypeError, match="label must be a str"):
         Variable(torch.zeros(1), label=None)  # type: ignore[arg-type]
     v = Variable(torch.zeros(2, 3))
+    with pytest.raises(ValueError, match=r"dim=5 is out of range for the Variable with 2 dimension\(s\)"):
+        v.sum(dim=5)
+    with pytest.raises(TypeError, match="dim must be an int"):
+        v.sum(dim=1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="keepdim must be a bool"):
+        v.sum(dim=1, keepdim="yes")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="other must be a Variable, a tensor or a real number"):
         v + "a"  # type: ignore[operator]
     with pytest.raises(ValueError, match="other has shape"):

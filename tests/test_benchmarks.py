@@ -9,6 +9,8 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")  # inside Inductor
+
 
 @pytest.fixture(scope="module")
 def run_module():  # type: ignore[no-untyped-def]
@@ -24,7 +26,8 @@ def run_module():  # type: ignore[no-untyped-def]
 def test_quick_run_reports_every_case_and_keeps_the_rest_of_the_file(run_module, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "RESULTS.md"
     out.write_text(f"# head\n\n{run_module.BEGIN}\nold table\n{run_module.END}\n\n## Timings\nkept\n", encoding="utf8")
-    assert run_module.main(["--quick", "--device", "cpu", "--output", str(out)]) == 0
+    # compiling every kernel takes minutes on a cold cache: test_compiled_kernel_row below compiles one
+    assert run_module.main(["--quick", "--skip-compiled", "--device", "cpu", "--output", str(out)]) == 0
     text = out.read_text(encoding="utf8")
     assert "old table" not in text and text.startswith("# head") and text.rstrip().endswith("kept")
     rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| what")]
@@ -33,6 +36,21 @@ def test_quick_run_reports_every_case_and_keeps_the_rest_of_the_file(run_module,
     # every pair was checked before it was timed: a kernel that disagrees with PyTorch is reported
     assert not [line for line in rows if "results differ" in line or "failed" in line or "not run" in line]
     assert "glibc malloc defaults" in text  # in-process: no restart with the malloc settings
+
+
+def test_compiled_kernel_row(run_module) -> None:  # type: ignore[no-untyped-def]
+    """One kernel with all three versions: formula and compiled agree with PyTorch, and the
+    report gives both ratios and the compile time."""
+    import torch
+
+    case = next(c for c in run_module.CASES if c.name == "softmax")
+    rows = run_module.run_device(torch.device("cpu"), 1, 0.01, True, lambda line: None, cases=[case], mlp=False)
+    (row,) = rows
+    assert row["note"] == "" and row["compile"] > 0
+    assert all(float(row[key]) > 0 for key in ("ours", "torch", "formula", "ratio", "formula_ratio"))
+    report = run_module.report({"cpu": rows}, run_module.argparse.Namespace(rounds=1, min_time=0.01), 0.0)
+    line = next(line for line in report.splitlines() if line.startswith("| softmax |"))
+    assert f"**{row['ratio']:.2f}**" in line and f"{row['formula_ratio']:.2f}" in line and f"{row['compile']:.1f} s" in line
 
 
 def test_a_pair_that_disagrees_is_reported(run_module) -> None:  # type: ignore[no-untyped-def]

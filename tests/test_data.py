@@ -71,12 +71,23 @@ def test_spirals_class_sizes(classes: int, n: int) -> None:
 @pytest.mark.parametrize(
     "call, exc, match",
     [
-        (lambda: moons(1), ValueError, "n must be at least 2"),
+        (lambda: moons(1), ValueError, "n must be >= 2, got 1"),
         (lambda: moons(10.5), TypeError, "n must be an int"),
         (lambda: moons(10, noise=-1), ValueError, "noise must be >= 0"),
         (lambda: circles(10, factor=1.5), ValueError, "factor must be in"),
-        (lambda: spirals(10, classes=1), ValueError, "classes must be at least 2"),
-        (lambda: spirals(10, noise="a"), TypeError, "noise must be a float"),
+        (lambda: spirals(10, classes=1), ValueError, "classes must be >= 2, got 1"),
+        (lambda: spirals(10, noise="a"), TypeError, "noise must be a real number, got str"),
+        (lambda: moons(10, seed=-1), ValueError, r"seed must be in \[0, 4\.29497e\+09\], got -1"),
+        (lambda: moons(10, seed="a"), TypeError, "seed must be an int, got str"),
+        (lambda: circles(10, seed=2.5), TypeError, "seed must be an int, got float"),
+        (lambda: spirals(10, seed=2**40), ValueError, "seed must be in"),
+        (lambda: circles(10, factor="0.5"), TypeError, "factor must be a real number"),
+        (lambda: moons(10, device="garbage"), ValueError, "device='garbage' is not a device name; expected one of"),
+        (lambda: circles(10, device=3), TypeError, "device must be a str such as 'cpu'"),
+        (lambda: digits(device="garbage"), ValueError, "device='garbage' is not a device name"),
+        (lambda: moons(10, device="cuda:99"), ValueError, "device='cuda:99' asks for a CUDA device, but this machine has"),
+        (lambda: digits(dtype=torch.long), TypeError, "dtype must be a floating-point torch.dtype"),
+        (lambda: spirals(10, device="mps:0" if not torch.backends.mps.is_available() else "nonsense"), ValueError, "device="),
     ],
 )
 def test_toy_errors(call, exc, match) -> None:  # type: ignore[no-untyped-def]
@@ -115,6 +126,12 @@ def test_unstratified_split_is_a_permutation() -> None:
         ((torch.zeros(4), torch.zeros(4, dtype=torch.long)), {"val_fraction": 1.0}, ValueError, "val_fraction must be in"),
         ((torch.zeros(4), torch.zeros(4)), {}, ValueError, "stratify=True needs y of integer"),
         ((torch.zeros(2), torch.tensor([0, 1])), {"val_fraction": 0.1}, ValueError, "empty part"),
+        ((torch.zeros(4), torch.zeros(4, dtype=torch.long)), {"seed": 1.5}, TypeError, "seed must be an int, got float"),
+        ((torch.zeros(4), torch.zeros(4, dtype=torch.long)), {"seed": -3}, ValueError, "seed must be in"),
+        ((torch.zeros(4), torch.zeros(4, dtype=torch.long)), {"val_fraction": "0.2"}, TypeError, "val_fraction must be a real number, got str"),
+        ((torch.zeros(4), torch.zeros(4, dtype=torch.long)), {"val_fraction": float("nan")}, ValueError, "val_fraction must be finite"),
+        ((torch.zeros(4), torch.zeros(4, dtype=torch.long)), {"stratify": "yes"}, TypeError, "stratify must be a bool"),
+        ((torch.tensor(1.0), torch.tensor(1)), {}, ValueError, "X must have shape .N, ...., one example per row"),
     ],
 )
 def test_split_errors(args, kwargs, exc, match) -> None:  # type: ignore[no-untyped-def]
@@ -141,9 +158,21 @@ def test_loader_shuffle_is_seeded() -> None:
 
 
 def test_loader_errors() -> None:
-    with pytest.raises(TypeError, match="X and y must be torch.Tensor"):
+    with pytest.raises(TypeError, match="X must be a torch.Tensor, got list"):
         loader([1], torch.zeros(1))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="y must be a torch.Tensor, got list"):
+        loader(torch.zeros(1), [1])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="same length"):
         loader(torch.zeros(2), torch.zeros(3))
-    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+    with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
         loader(torch.zeros(2), torch.zeros(2), batch_size=0)
+    with pytest.raises(ValueError, match=r"X must hold at least one example, got shape \(0, 3\)"):
+        loader(torch.zeros(0, 3), torch.zeros(0))
+    with pytest.raises(ValueError, match="device='garbage' is not a device name"):
+        loader(torch.zeros(2), torch.zeros(2), device="garbage")
+    with pytest.raises(TypeError, match="seed must be an int, got str"):
+        loader(torch.zeros(2), torch.zeros(2), seed="a")
+    with pytest.raises(TypeError, match="shuffle must be a bool"):
+        loader(torch.zeros(2), torch.zeros(2), shuffle="no")
+    with pytest.raises(TypeError, match="drop_last must be a bool"):
+        loader(torch.zeros(2), torch.zeros(2), drop_last=1)

@@ -111,3 +111,20 @@ def test_two_workers_with_batch_b_equal_one_process_with_batch_2b():
 def test_raises(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    "env, match",
+    [
+        ({"WORLD_SIZE": "abc"}, "environment variable WORLD_SIZE must be an integer, got 'abc'"),
+        ({"WORLD_SIZE": "0"}, "environment variable WORLD_SIZE must be >= 1, got 0"),
+        ({"WORLD_SIZE": "2", "LOCAL_RANK": "x1"}, "environment variable LOCAL_RANK must be an integer, got 'x1'"),
+        ({"WORLD_SIZE": "2", "LOCAL_RANK": "-1"}, "environment variable LOCAL_RANK must be >= 0, got -1"),
+    ],
+)
+def test_setup_names_a_malformed_environment_variable(monkeypatch: pytest.MonkeyPatch, env, match) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ValueError, match=match):
+        cd.setup()

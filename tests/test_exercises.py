@@ -31,7 +31,6 @@ from companion.exercises import (
     check_true,
     check_value,
 )
-from companion.exercises import reference
 from companion.exercises._compare import compare, format_number, short_repr
 from companion.exercises._timeout import CallTimedOut, call_with_timeout
 from companion.exercises.release import (
@@ -346,6 +345,20 @@ def test_argument_updated_in_place_must_match():
     check_function(student_add_, ref_add_, [(torch.zeros(2),)], check_args=False)
 
 
+def train_one_epoch(model, loader, loss_fn, optimizer):
+    """A right answer to chapter 0's training exercise (the test's own reference)."""
+    model.train()
+    total, count = 0.0, 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(x)
+        count += len(x)
+    return total / count
+
+
 def test_model_state_after_the_call_is_compared():
     def forgot_step(model, loader, loss_fn, optimizer):
         model.train()
@@ -361,8 +374,8 @@ def test_model_state_after_the_call_is_compared():
     data = [(torch.randn(4, 3), torch.tensor([0, 1, 0, 1]))]
     args = (model, data, torch.nn.functional.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1))
     with pytest.raises(ExerciseFailure, match=r"(?s)wrong argument model after the call.*argument model.weight at index"):
-        check_function(forgot_step, reference.train_one_epoch, [args])
-    check_function(reference.train_one_epoch, reference.train_one_epoch, [args])
+        check_function(forgot_step, train_one_epoch, [args])
+    check_function(train_one_epoch, train_one_epoch, [args])
 
 
 def test_seed_makes_random_answers_comparable_and_state_is_restored():
@@ -490,36 +503,14 @@ def test_check_property(capsys):
         check_property(lambda n: None, lambda r, n: r.numel(), [(1,)])
 
 
-def test_stratified_split_property_on_wrong_splits():
-    y = reference.stratified_split(torch.arange(100) % 4, 0.5, 0)  # a right one
-    labels = torch.arange(100) % 4
-    reference.stratified_split_property(y, labels, 0.5, 0)
-    with pytest.raises(AssertionError, match="exactly one part"):
-        reference.stratified_split_property((torch.arange(99), torch.tensor([0])), labels, 0.5, 0)
-    with pytest.raises(AssertionError, match="int64"):
-        reference.stratified_split_property((y[0].int(), y[1]), labels, 0.5, 0)
-    sorted_labels = torch.sort(labels).values  # classes in blocks of 25: first half of each block
-    first = torch.cat([torch.arange(c * 25, c * 25 + 12) for c in range(4)])
-    rest = torch.tensor(sorted(set(range(100)) - set(first.tolist())))
-    with pytest.raises(AssertionError, match="shuffle each class"):
-        reference.stratified_split_property((rest, first), sorted_labels, 0.5, 0)
+def test_no_reference_solutions_ship_in_the_package():
+    import companion.exercises as package
 
-
-def test_reference_solutions():
-    assert reference.accuracy(torch.zeros(4, 3), torch.tensor([0, 1, 2, 0])) == 0.5
-    with pytest.raises(ValueError, match="logits"):
-        reference.accuracy(torch.zeros(4), torch.zeros(4, dtype=torch.long))
-    with pytest.raises(ValueError, match="targets"):
-        reference.accuracy(torch.zeros(4, 2), torch.zeros(3, dtype=torch.long))
-    with pytest.raises(ValueError, match="logits"):
-        reference.accuracy(torch.zeros(0, 2), torch.zeros(0, dtype=torch.long))
-    with pytest.raises(ValueError, match="val_fraction"):
-        reference.stratified_split(torch.zeros(3, dtype=torch.long), 1.5, 0)
-    with pytest.raises(ValueError, match="y must"):
-        reference.stratified_split(torch.zeros(3), 0.5, 0)
-    model = torch.nn.Linear(2, 2)
-    with pytest.raises(ValueError, match="loader"):
-        reference.train_one_epoch(model, [], torch.nn.functional.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1))
+    folder = Path(package.__file__).parent
+    assert not (folder / "reference.py").exists()
+    for path in folder.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "def accuracy(" not in text and "def train_one_epoch(" not in text, path
 
 
 # --------------------------------------------------------------------------- misuse, rendering
@@ -615,19 +606,26 @@ def test_stub_keeps_indentation_and_everything_else():
     compile(new, "cell", "exec")  # still valid Python
 
 
-def test_stub_keeps_crlf_and_ignores_inline_mentions():
-    code = "x = 1  # BEGIN SOLUTION is not a marker here\r\n\t# BEGIN SOLUTION\r\n\ty = 2\r\n\t# END SOLUTION\r\n"
+def test_stub_keeps_crlf():
+    code = "x = 1\r\n\t# BEGIN SOLUTION\r\n\ty = 2\r\n\t# END SOLUTION\r\n"
     new, n = stub_solutions(code)
     assert n == 1
-    assert new == "x = 1  # BEGIN SOLUTION is not a marker here\r\n\t# YOUR CODE HERE\n\traise NotImplementedError\r\n"
+    assert new == "x = 1\r\n\t# YOUR CODE HERE\n\traise NotImplementedError\r\n"
+
+
+def test_inline_marker_after_code_is_refused():
+    with pytest.raises(ValueError, match=r"line 1 holds solution-marker words but is not a marker line of its own"):
+        stub_solutions("x = 1  # BEGIN SOLUTION is not a marker here\n")
 
 
 @pytest.mark.parametrize(
     ("code", "message"),
     [
-        ("# BEGIN SOLUTION\nx = 1\n", "line 1 has no matching '# END SOLUTION'"),
-        ("x = 1\n# END SOLUTION\n", "'# END SOLUTION' on line 2 has no '# BEGIN SOLUTION'"),
-        ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n", "line 2 is nested"),
+        ("# BEGIN SOLUTION\nx = 1\n", "'BEGIN SOLUTION' on line 1 has no matching 'END SOLUTION'"),
+        ("x = 1\n# END SOLUTION\n", "'END SOLUTION' on line 2 has no 'BEGIN SOLUTION' before it"),
+        ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n", "'BEGIN SOLUTION' on line 2 is nested in the 'BEGIN SOLUTION' on line 1"),
+        ("### BEGIN HIDDEN TESTS\nx = 1\n", "'BEGIN HIDDEN TESTS' on line 1 has no matching 'END HIDDEN TESTS'"),
+        ("### BEGIN SOLUTION\nx = 1\n### END HIDDEN TESTS\n", "'END HIDDEN TESTS' on line 3 closes the 'BEGIN SOLUTION' on line 1"),
     ],
 )
 def test_unbalanced_markers_raise(code, message):
@@ -714,7 +712,7 @@ def test_release_notebook_transforms_cells():
 def test_release_notebook_names_notebook_and_cell_on_error():
     nb = make_notebook()
     nb.cells[3].source = "def f():\n    # BEGIN SOLUTION\n    return 1\n"
-    with pytest.raises(ValueError, match=r"ch/exercises.ipynb, cell 4 \(code\): '# BEGIN SOLUTION' on line 2"):
+    with pytest.raises(ValueError, match=r"ch/exercises.ipynb, cell 4 \(code\): 'BEGIN SOLUTION' on line 2"):
         release_notebook(json.loads(nbformat.writes(nb)), "ch/exercises.ipynb")
 
 
@@ -777,7 +775,7 @@ def test_cli_main_reports_errors(tmp_path, capsys):
     nbformat.write(nb, src / "exercises.ipynb")
     assert main(["release", str(tmp_path / "chapters"), str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "exercises.ipynb, cell 4 (code): '# END SOLUTION' on line 1" in err
+    assert err.startswith("error: ") and "exercises.ipynb, cell 4 (code): 'END SOLUTION' on line 1" in err
     assert main(["release", str(tmp_path / "missing"), str(tmp_path / "out")]) == 1
     assert "does not exist" in capsys.readouterr().err
     nbformat.write(make_notebook(), src / "exercises.ipynb")
@@ -820,8 +818,9 @@ def test_prepare_student_tree(tmp_path):
     config = yaml.safe_load((dest / "_config.yml").read_text())
     assert config["sphinx"]["config"]["hide_solutions"] is True
     assert "**/exercises.ipynb" in config["execute"]["exclude_patterns"]
-    assert (dest / "book" / "intro.md").exists() and (dest / "companion" / "m.py").exists()
-    assert (dest / "chapters" / "00_x" / "01_notes.ipynb").read_bytes() == (root / "chapters" / "00_x" / "01_notes.ipynb").read_bytes()
+    assert (dest / "book" / "intro.md").exists() and not (dest / "companion").exists()
+    notes = (dest / "chapters" / "00_x" / "01_notes.ipynb").read_text()  # not an exercise notebook, but released too
+    assert "BEGIN SOLUTION" not in notes and "raise NotImplementedError" in notes
     assert "raise NotImplementedError" in (dest / "chapters" / "00_x" / "exercises.ipynb").read_text()
     with pytest.raises(ValueError, match="dest"):
         prepare(root, root)

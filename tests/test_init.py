@@ -292,5 +292,15 @@ def test_argument_errors() -> None:
         init.xavier_uniform_(t, gain="relu")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="gain"):
         init.xavier_normal_(t, gain=None)  # type: ignore[arg-type]
+    # torch fails inside uniform_/normal_ ("expects to return a [from, to) range"); we name gain
+    for fill in (init.xavier_uniform_, init.xavier_normal_):
+        with pytest.raises(ValueError, match=r"gain must be >= 0, got -1\.0"):
+            fill(t, gain=-1)
+        with pytest.raises(ValueError, match="gain must be finite"):
+            fill(t, gain=math.inf)
+    with pytest.raises(RuntimeError, match="range"):
+        torch.nn.init.xavier_uniform_(torch.empty(3, 4), gain=-1)
+    with pytest.raises(RuntimeError, match="std"):
+        torch.nn.init.xavier_normal_(torch.empty(3, 4), gain=-1)
     with pytest.raises(TypeError, match="val"):
         init.constant_(t, "1")  # type: ignore[arg-type]

@@ -243,7 +243,7 @@ def test_errors() -> None:
         MLP(3)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="sizes must list at least"):
         MLP([3])
-    with pytest.raises(ValueError, match="every entry of sizes must be at least 1"):
+    with pytest.raises(ValueError, match="every entry of sizes must be >= 1"):
         MLP([3, 0, 1])
     with pytest.raises(TypeError, match="every entry of sizes must be an int"):
         MLP([3, 2.0])  # type: ignore[list-item]
@@ -253,8 +253,20 @@ def test_errors() -> None:
         MLP([2, 2], activation=torch.relu)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="dtype must be a floating-point"):
         MLP([2, 2], dtype=torch.int64)
-    with pytest.raises(ValueError, match="in_features must be at least 1"):
+    with pytest.raises(ValueError, match="in_features must be >= 1"):
         Linear(0, 2)
+    with pytest.raises(ValueError, match="device='garbage' is not a device name; expected one of"):
+        Linear(2, 2, device="garbage")
+    with pytest.raises(ValueError, match="device='cuda:99' asks for a CUDA device, but this machine has"):
+        Linear(2, 2, device="cuda:99")
+    with pytest.raises(TypeError, match="device must be a str such as 'cpu'"):
+        MLP([2, 2], device=0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="device='garbage' is not a device name"):
+        MLP([2, 2], device="garbage")
+    with pytest.raises(TypeError, match="generator must be a torch.Generator or None"):
+        Linear(2, 2, generator=0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="bias must be a bool"):
+        Linear(2, 2, bias="no")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="name must be 'identity' or"):
         Activation("gelu")
     net = MLP([3, 2], dtype=torch.float64)
@@ -271,7 +283,7 @@ def test_errors() -> None:
         net.backward(torch.zeros(2, 3, dtype=torch.float64))
     with pytest.raises(ValueError, match="dout must have 2 rows"):
         net.backward(torch.zeros(5, 2, dtype=torch.float64))
-    with pytest.raises(ValueError, match="batch must be at least 1"):
+    with pytest.raises(ValueError, match="batch must be >= 1"):
         net.flops(0)
     lin = Linear(2, 2)
     with pytest.raises(RuntimeError, match="backward.. called before forward"):

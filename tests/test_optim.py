@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -150,6 +151,88 @@ def test_step_with_closure_returns_loss():
 
     assert float(opt.step(closure).detach()) == 9.0
     assert float(x.detach()) == pytest.approx(3.0 - 0.1 * 6.0)
+
+
+# --------------------------------------------------------------------------------------
+# torch.optim conventions: maximize, a tensor lr, complex parameters, torch checkpoints
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ours,theirs,kw", PAIRS, ids=IDS)
+def test_maximize_follows_torch(ours, theirs, kw):
+    """maximize=True climbs -f along torch's path (and so descends f)."""
+    A, b = spd(3, 7), torch.tensor([1.0, -2.0, 0.5], dtype=F64)
+    g = lambda x: -(0.5 * x @ A @ x - b @ x)  # noqa: E731
+    x0 = torch.tensor([2.0, 1.0, -1.0], dtype=F64)
+    p1, l1 = co.minimize(g, x0, ours, 60, maximize=True, **kw)
+    p2, _ = co.minimize(g, x0, theirs, 60, maximize=True, **kw)
+    torch.testing.assert_close(p1, p2, rtol=1e-12, atol=1e-12)
+    assert l1[-1] > l1[0]
+
+
+@pytest.mark.parametrize("lr_dtype", [torch.float32, F64])
+@pytest.mark.parametrize("ours,theirs,kw", PAIRS, ids=IDS)
+def test_tensor_lr_follows_torch(ours, theirs, kw, lr_dtype):
+    """A one-element tensor lr is accepted and used in its own dtype, as torch.optim does."""
+    kw = dict(kw, lr=torch.tensor([kw["lr"] / 20], dtype=lr_dtype))
+    x0 = torch.tensor([-1.2, 1.0], dtype=F64)
+    p1, _ = co.minimize(rosenbrock, x0, ours, 50, **kw)
+    p2, _ = co.minimize(rosenbrock, x0, theirs, 50, **kw)
+    assert p1.isfinite().all()
+    torch.testing.assert_close(p1, p2, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("ours,theirs,kw", PAIRS, ids=IDS)
+def test_complex_parameters_follow_torch(ours, theirs, kw):
+    """torch.optim updates a complex number as the pair (re, im): so do we (to the bit)."""
+    z1 = torch.tensor([1 + 1j, 2 - 0.5j, -0.3 + 2j], dtype=torch.complex128, requires_grad=True)
+    z2 = z1.detach().clone().requires_grad_()
+    o1, o2 = ours([z1], **kw), theirs([z2], **kw)
+    for _ in range(30):
+        for z, o in ((z1, o1), (z2, o2)):
+            o.zero_grad()
+            ((z - (0.5 - 1j)).abs() ** 2 + 0.1 * z.abs() ** 4 + z.imag).sum().backward()
+            o.step()
+    assert z1.isfinite().all() and not torch.equal(z1, z2.new_tensor([1 + 1j, 2 - 0.5j, -0.3 + 2j]))
+    assert torch.equal(z1, z2)
+
+
+def test_one_adam_step_on_a_complex_square_is_torchs():
+    """|z|^2 from 1+1j: torch's Adam moves both parts by lr (the issue's 0.9+0.9j)."""
+    z = torch.tensor([1 + 1j], dtype=torch.complex128, requires_grad=True)
+    opt = co.Adam([z], lr=0.1)
+    (z.abs() ** 2).sum().backward()
+    opt.step()
+    torch.testing.assert_close(z.detach(), torch.tensor([0.9 + 0.9j], dtype=torch.complex128), rtol=0, atol=1e-8)
+    w = torch.tensor([1 + 1j], dtype=torch.complex128, requires_grad=True)
+    torch_opt = torch.optim.Adam([w], lr=0.1)
+    (w.abs() ** 2).sum().backward()
+    torch_opt.step()
+    assert torch.equal(z, w)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+@pytest.mark.parametrize("ours,theirs,kw", PAIRS, ids=IDS)
+def test_resuming_a_torch_checkpoint_follows_torch_exactly(ours, theirs, kw, dtype):
+    """torch stores `step` as a float32 tensor; after load_state_dict both runs stay equal."""
+    f = lambda x: (x**4).sum() + x.prod()  # noqa: E731
+    a = torch.tensor([0.7, -0.4, 0.9, 0.2], dtype=dtype, requires_grad=True)
+    torch_opt = theirs([a], **kw)
+    for _ in range(10):
+        torch_opt.zero_grad()
+        f(a).backward()
+        torch_opt.step()
+    b = a.detach().clone().requires_grad_()
+    ours_opt = ours([b], **kw)
+    ours_opt.load_state_dict(copy.deepcopy(torch_opt.state_dict()))
+    for _ in range(20):
+        for x, opt in ((a, torch_opt), (b, ours_opt)):
+            opt.zero_grad()
+            f(x).backward()
+            opt.step()
+    assert torch.equal(a, b)
+    step = ours_opt.state[b].get("step")
+    assert step is None or (isinstance(step, torch.Tensor) and step.dtype == torch.float32 and float(step) == 30)
 
 
 # --------------------------------------------------------------------------------------
@@ -436,6 +519,8 @@ W = [torch.zeros(2, requires_grad=True)]
         (co.Newton, dict(mode="cg", negative_curvature="saddle_free"), "saddle_free"),
         (co.Newton, dict(cg_max_iter=0), "cg_max_iter"),
         (co.Newton, dict(cg_tol=0.0), "cg_tol"),
+        (co.Adam, dict(lr=torch.tensor([1e-3, 1e-3])), "lr"),
+        (co.SGD, dict(lr=torch.tensor(-0.1)), "lr"),
     ],
 )
 def test_invalid_hyperparameters_raise_value_error(cls, kw, match):
@@ -450,6 +535,9 @@ def test_invalid_hyperparameters_raise_value_error(cls, kw, match):
         (co.Adam, dict(betas=("a", 0.9)), "beta1"),
         (co.Newton, dict(cg_max_iter=2.5), "cg_max_iter"),
         (co.RMSProp, dict(alpha=True), "alpha"),
+        (co.Adam, dict(maximize="yes"), "maximize"),
+        (co.SGD, dict(maximize=1), "maximize"),
+        (co.AdaGrad, dict(lr=torch.tensor(0.1, dtype=torch.complex64)), "lr"),
     ],
 )
 def test_non_numeric_hyperparameters_raise_type_error(cls, kw, match):
@@ -494,3 +582,12 @@ def test_sparse_gradients_are_refused():
 def test_minimize_raises(args, kw, exc, match):
     with pytest.raises(exc, match=match):
         co.minimize(lambda x: (x**2).sum(), *args, **kw)
+
+
+@pytest.mark.parametrize("cls", [co.SGD, co.Adam, co.Newton])
+@pytest.mark.parametrize("steps", [0, 3])
+def test_minimize_refuses_a_non_scalar_function(cls, steps):
+    with pytest.raises(ValueError, match=r"f must return a scalar tensor \(one number\), got shape \(2,\)"):
+        co.minimize(lambda x: x**2, torch.ones(2, dtype=F64), cls, steps)
+    with pytest.raises(ValueError, match="f must return a scalar tensor .*got float"):
+        co.minimize(lambda x: 1.0, torch.ones(2, dtype=F64), cls, steps)

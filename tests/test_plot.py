@@ -69,6 +69,8 @@ def test_loss_surface_with_paths() -> None:
         loss_surface(lambda p: p, resolution=10)
     with pytest.raises(ValueError, match="resolution must be >= 2"):
         loss_surface(lambda p: p.sum(1), resolution=1)
+    with pytest.raises(TypeError, match="resolution must be an int, got float"):
+        loss_surface(lambda p: p.sum(1), resolution=10.5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
         loss_surface(lambda p: p.sum(1), resolution=5, ax="axes")  # type: ignore[arg-type]
 

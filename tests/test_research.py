@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import pathlib
+import re
 
 import matplotlib
 
@@ -123,6 +124,42 @@ class TestChessboardKnownAnswers:
         for source in (path, str(path)):
             board = Chessboard.from_bibtex(source)
             assert board.to_markdown() == from_text.to_markdown()
+
+    def test_a_path_containing_an_at_sign_is_a_path(self, tmp_path: pathlib.Path) -> None:
+        folder = tmp_path / "me@lab"
+        folder.mkdir()
+        path = folder / "refs@2024.bib"
+        path.write_text(SMALL_BIB, encoding="utf-8")
+        expected = Chessboard.from_bibtex(SMALL_BIB).to_markdown()
+        assert Chessboard.from_bibtex(path).to_markdown() == expected
+        assert Chessboard.from_bibtex(str(path)).to_markdown() == expected
+        with pytest.raises(FileNotFoundError, match="nope@x.bib"):
+            Chessboard.from_bibtex(tmp_path / "nope@x.bib")
+
+    def test_a_comma_inside_braces_does_not_split_a_label(self) -> None:
+        board = Chessboard.from_bibtex("@misc{a, problem = {{Smith, Jones} effect, other}, method = {m}}")
+        assert board.problems == ["Smith, Jones effect", "other"]
+
+    def test_a_bar_in_a_label_is_escaped_in_markdown(self) -> None:
+        board = Chessboard(problems=["p|q"], methods=["m", "a|b"])
+        board.add("k", "p|q", "a|b")
+        table = board.to_markdown(gap="|")
+        header, rule, row = table.splitlines()
+        assert header == "| problem \\ method | m | a\\|b |"
+        assert row == "| p\\|q | \\| | k |"
+        # every line has the same number of unescaped cell separators as the rule
+        count = lambda line: len(re.findall(r"(?<!\\)\|", line))  # noqa: E731
+        assert count(header) == count(rule) == count(row) == 4
+
+    def test_a_latin1_file_is_named_with_its_encoding(self, tmp_path: pathlib.Path) -> None:
+        path = tmp_path / "latin.bib"
+        path.write_bytes("@misc{a, problem = {r\u00e9gularisation}, method = {m}}".encode("latin-1"))
+        with pytest.raises(ValueError, match=r"latin\.bib' is not valid utf-8 text .*encoding='latin-1'"):
+            Chessboard.from_bibtex(path)
+        board = Chessboard.from_bibtex(path, encoding="latin-1")
+        assert board.problems == ["r\u00e9gularisation"]
+        with pytest.raises(ValueError, match="encoding 'no-such-codec' is not a known text encoding"):
+            Chessboard.from_bibtex(path, encoding="no-such-codec")
 
     def test_braces_and_whitespace_are_removed(self) -> None:
         bib = "@misc{a, problem = {{ImageNet}   classification}, method = { residual\n connections }}"

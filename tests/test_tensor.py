@@ -51,7 +51,44 @@ def tensor_and_slices(draw: st.DrawFn) -> tuple[torch.Tensor, tuple]:
             index.append(slice(start, stop, step))
         else:
             index.append(slice(None))
+        if draw(st.booleans()) and draw(st.booleans()):
+            index.append(None)  # a new axis after this one
+    if draw(st.booleans()):
+        index.insert(0, None)
     return t, tuple(index)
+
+
+def factor_shapes(n: int) -> st.SearchStrategy[tuple[int, ...]]:
+    """Shapes with n elements: n's prime factors spread over up to 4 axes, plus axes of size 1."""
+    factors, m, p = [], n, 2
+    while m > 1:
+        while m % p == 0:
+            factors.append(p)
+            m //= p
+        p += 1
+
+    @st.composite
+    def build(draw: st.DrawFn) -> tuple[int, ...]:
+        ndim = draw(st.integers(1 if factors else 0, 4))
+        if n == 0:
+            ndim = max(ndim, 1)
+        shape = [1] * ndim
+        for f in factors:
+            shape[draw(st.integers(0, ndim - 1))] *= f
+        if n == 0:
+            shape[draw(st.integers(0, ndim - 1))] = 0
+        return tuple(shape)
+
+    return build()
+
+
+@st.composite
+def strided_views(draw: st.DrawFn) -> torch.Tensor:
+    """A view of a base tensor after a permute and slices (steps 1 or 2): any layout torch makes."""
+    t = draw(tensors(shapes(min_dims=1, max_dims=4, min_side=1, max_side=4)))
+    t = t.permute(*draw(st.permutations(range(t.dim()))))
+    index = tuple(slice(draw(st.integers(0, 1)), None, draw(st.integers(1, 2))) for _ in range(t.dim()))
+    return t[index] if draw(st.booleans()) else t
 
 
 # ----------------------------------------------------------------------------------------
@@ -128,9 +165,75 @@ def test_indexing_matches_torch(data, device: torch.device) -> None:
     assert v.shape == tuple(expected.shape)
     assert v.storage is s.storage
     assert torch.equal(v.to_torch(), expected)
-    if expected.numel() > 0:
-        assert v.strides == expected.stride()
-        assert v.offset == expected.storage_offset()
+    assert v.strides == expected.stride()  # also for None axes and empty slices
+    assert v.offset == expected.storage_offset()
+
+
+def test_empty_slices_and_new_axes_have_torchs_layout() -> None:
+    s, t = StridedTensor.arange(10), torch.arange(10.0)
+    assert s[5:5].offset == t[5:5].storage_offset() == 5
+    assert s[20:30].offset == t[20:30].storage_offset() == 10
+    m, tm = s.view(2, 5), t.view(2, 5)
+    assert m[None].strides == tm[None].stride() == (10, 5, 1)
+    assert m[:, None].strides == tm[:, None].stride() == (5, 5, 1)
+    assert m[..., None].strides == tm[..., None].stride() == (5, 1, 1)
+
+
+@fixture_ok
+@given(t=strided_views(), d=st.data())
+def test_view_and_reshape_follow_torchs_stride_rule(t: torch.Tensor, d) -> None:
+    """view succeeds exactly when torch's does, with torch's strides; reshape is a view then."""
+    new_shape = d.draw(factor_shapes(t.numel()))
+    s = StridedTensor.from_torch(t)
+    try:
+        expected = t.view(new_shape)
+    except RuntimeError:
+        with pytest.raises(ValueError, match="impossible without copying"):
+            s.view(new_shape)
+        r = s.reshape(new_shape)
+        assert not r.shares_storage(s) and r.is_contiguous()
+        assert torch.equal(r.to_torch(), t.reshape(new_shape))
+        return
+    v = s.view(new_shape)
+    assert v.shape == tuple(expected.shape) and v.strides == expected.stride()
+    assert v.offset == expected.storage_offset() and v.storage is s.storage
+    assert torch.equal(v.to_torch(), expected)
+    r = s.reshape(new_shape)
+    assert r.storage is s.storage and r.strides == t.reshape(new_shape).stride()
+
+
+def test_view_after_a_permute_that_stays_contiguous() -> None:
+    t = torch.arange(6.0).view(1, 2, 3).permute(1, 2, 0)  # shape (2, 3, 1), strides (3, 1, 6)
+    assert t.is_contiguous()
+    s = StridedTensor.from_torch(t)
+    assert s.view(6, 1).strides == t.view(6, 1).stride() == (1, 6)
+    for shape in [(6,), (2, 3, 1), (3, 2, 1), (1, 6), (2, 1, 3)]:
+        assert s.view(shape).strides == t.view(shape).stride(), shape
+
+
+def test_expand_keeps_strides_of_size_one_axes_as_torch() -> None:
+    t = torch.arange(3.0)
+    s = StridedTensor.from_torch(t)
+    for shape in [(1, 3), (1, 1, 3), (2, 1, 3), (1, 2, 3)]:
+        assert s.expand(*shape).strides == t.expand(*shape).stride(), shape
+    col = StridedTensor.arange(6).view(2, 3)[:, :1]
+    assert col.expand(2, 1).strides == torch.arange(6.0).view(2, 3)[:, :1].expand(2, 1).stride() == (3, 1)
+    assert StridedTensor.from_torch(torch.tensor(1.0)).expand(1, 1).strides == torch.tensor(1.0).expand(1, 1).stride()
+
+
+def test_a_write_to_a_self_overlapping_target_is_refused() -> None:
+    s = StridedTensor.arange(3)
+    t = torch.arange(3.0)
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor refers to a single memory location"):
+        t[None, :].expand(2, 3)[...] = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    with pytest.raises(ValueError, match="more than one element of the written-to tensor refers to a single memory location"):
+        s[None, :].expand(2, 3)[...] = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    overlapping = StridedTensor(torch.zeros(4), (3, 2), strides=(1, 1))  # positions 0 1 / 1 2 / 2 3
+    with pytest.raises(ValueError, match="single memory location"):
+        overlapping[:] = 1.0
+    assert s.storage.tolist() == [0.0, 1.0, 2.0]  # nothing written
+    overlapping[:, 0] = 5.0  # this target does not overlap itself
+    assert overlapping.storage.tolist() == [5.0, 5.0, 5.0, 0.0]
 
 
 def test_indexing_known_answers() -> None:
@@ -176,7 +279,7 @@ def test_view_reshape_expand_match_torch(shape: tuple[int, ...], d, device: torc
     assert flat.storage is s.storage and torch.equal(flat.to_torch(), t.view(-1))
     tr = s.T
     if not tr.is_contiguous():
-        with pytest.raises(ValueError, match="contiguous"):
+        with pytest.raises(ValueError, match="impossible without copying"):
             tr.view(-1)
     r = tr.reshape(n)
     assert torch.equal(r.to_torch(), t.permute(*reversed(range(t.dim()))).reshape(n))
@@ -299,7 +402,7 @@ def test_errors() -> None:
         s[::-1]
     with pytest.raises(TypeError, match="index entries must be"):
         s["a"]  # type: ignore[index]
-    with pytest.raises(ValueError, match="view.. needs a contiguous tensor"):
+    with pytest.raises(ValueError, match=r"view\(\) of shape \(3, 2\) with strides \(1, 3\) as \(6,\) is impossible"):
         s.T.view(6)
     with pytest.raises(ValueError, match="shape .* is invalid for a tensor of 6 elements"):
         s.view(4)
@@ -335,3 +438,15 @@ def test_errors() -> None:
         StridedTensor.arange(3) @ s
     with pytest.raises(ValueError, match="shape must have non-negative"):
         default_strides((2, -1))
+
+
+@fixture_ok
+@given(t=strided_views(), d=st.data())
+def test_expand_matches_torch_on_any_layout(t: torch.Tensor, d) -> None:
+    """New leading axes (size 1 or more) and size-1 axes expanded to 1, k or -1: torch's strides."""
+    lead = d.draw(st.lists(st.integers(1, 3), max_size=2))
+    target = [d.draw(st.sampled_from([1, 3, -1])) if n == 1 else d.draw(st.sampled_from([n, -1])) for n in t.shape]
+    s = StridedTensor.from_torch(t)
+    e, expected = s.expand(*lead, *target), t.expand(*lead, *target)
+    assert e.shape == tuple(expected.shape) and e.strides == expected.stride() and e.offset == expected.storage_offset()
+    assert torch.equal(e.to_torch(), expected)

@@ -119,6 +119,26 @@ def test_diverging_loss_is_reported() -> None:
         fit(model, nn.functional.mse_loss, opt, loader(X, t, 8), epochs=2, progress=False)
 
 
+def test_a_loader_without_batches_is_refused() -> None:
+    """20 examples, batch_size=64, drop_last=True: no batch, so nothing would be trained."""
+    X, y = moons(20, seed=0, dtype=torch.float64)
+    model = nn.Linear(2, 2).double()
+    before = [p.detach().clone() for p in model.parameters()]
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="train_loader yielded no batches in epoch 1"):
+        fit(model, nn.functional.cross_entropy, opt, loader(X, y, 64, drop_last=True), epochs=2, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_a_non_scalar_loss_gets_the_librarys_message() -> None:
+    model, opt, train, _ = _setup(torch.device("cpu"))
+    per_example = lambda out, y: nn.functional.cross_entropy(out, y, reduction="none")  # noqa: E731
+    with pytest.raises(ValueError, match=r"loss_fn must return a scalar tensor .*got shape \(32,\)"):
+        fit(model, per_example, opt, train, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="loss_fn must return a scalar tensor .*got float"):
+        fit(model, lambda out, y: 1.0, opt, train, epochs=1, progress=False)
+
+
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [

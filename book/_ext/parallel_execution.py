@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 def _execute(path: str, timeout: Optional[int], allow_errors: bool) -> Tuple[str, Optional[Any], float, Optional[str]]:
     """Run one notebook in its own folder; returns (path, executed notebook or None, seconds, error)."""
     from jupyter_cache.executors.utils import single_nb_execution
+    from site_fixes import encrypt_kernel_transport
+
+    encrypt_kernel_transport()  # a worker started by "spawn" (not fork) does not inherit the build's patch
 
     notebook = nbformat.read(path, as_version=4)
     result = single_nb_execution(

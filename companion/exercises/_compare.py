@@ -111,6 +111,8 @@ def short_repr(x: Any, limit: int = 80) -> str:
     """
     if isinstance(x, torch.Tensor):
         t = x.detach()
+        if t.layout != torch.strided:
+            return f"{str(t.layout).replace('torch.', '')} tensor of shape {tuple(t.shape)}, {str(t.dtype).replace('torch.', '')}"
         extra = "" if t.dtype == torch.float32 else f", {str(t.dtype).replace('torch.', '')}"
         extra += "" if t.device.type == "cpu" else f", device='{t.device}'"
         if t.numel() <= 12 and t.dtype != torch.bfloat16:
@@ -323,6 +325,18 @@ def _compare_arrays(e: np.ndarray, g: np.ndarray, where: str, atol: float, rtol:
 
 
 def _compare_tensors(e: torch.Tensor, g: torch.Tensor, where: str, atol: float, rtol: float, check_dtype: bool) -> Optional[Mismatch]:
+    if g.layout != e.layout:
+        layout = str(g.layout).replace("torch.", "")
+        return Mismatch(
+            "type",
+            where,
+            [
+                f"{where}: expected a {str(e.layout).replace('torch.', '')} (dense) tensor, got a {layout} tensor",
+                "hint: return a dense tensor (`t.to_dense()`), as the reference does",
+            ],
+        )
+    if e.layout != torch.strided:
+        e, g = e.to_dense(), g.to_dense()
     if tuple(g.shape) != tuple(e.shape):
         lines = [f"{where}: expected shape {tuple(e.shape)}, got {tuple(g.shape)}"]
         hint = _shape_hint(tuple(e.shape), tuple(g.shape))

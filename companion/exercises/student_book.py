@@ -1,20 +1,27 @@
-"""The student-facing edition of the book: released exercise notebooks, solutions hidden.
+"""The student-facing edition of the book: released notebooks, solutions hidden, proof of it.
 
-:func:`prepare` assembles a book source tree in ``dest`` (default ``_build/student``):
+:func:`prepare` assembles a book source tree for ``dest`` (default ``_build/student``) in a
+temporary folder beside it:
 
-* copies ``_toc.yml``, ``book/``, ``chapters/`` and ``companion/`` (so that
-  ``literalinclude`` paths such as ``../../companion/losses.py`` still resolve) and
-  ``benchmarks/`` when present;
-* overwrites every ``chapters/**/exercises.ipynb`` with its student release
-  (:mod:`companion.exercises.release`): these are the notebooks students open in
-  JupyterLab, with ``# YOUR CODE HERE`` stubs;
+* copies ``book/``, ``chapters/`` and ``benchmarks/`` (when present) and the table of
+  contents; the instructor's pages (:data:`INSTRUCTOR_PAGES`, e.g. ``book/instructor.md``,
+  the grading workflow) are left out, with their entries in the table of contents. The
+  course's package is *not* copied: the pages import the installed ``companion``, and the
+  library code they show comes from ``companion.show_source``;
+* writes every ``chapters/**/exercises.ipynb`` as its student release
+  (:mod:`companion.exercises.release`), and releases every other notebook that holds
+  anything to remove (solution markers, ``{solution}`` directives, instructor-only cells):
+  these are the notebooks students open in JupyterLab;
 * writes ``_config.yml`` from the course's one with sphinx-exercise's ``hide_solutions:
-  true`` (any ``{solution}`` left anywhere is dropped from the pages), the exercise
-  notebooks excluded from execution (their stubs raise ``NotImplementedError`` by design,
-  so they are shown without outputs), and "(student edition)" added to the title.
+  true``, the exercise notebooks excluded from execution (their stubs raise
+  ``NotImplementedError`` by design, so they are shown without outputs), and "(student
+  edition)" added to the title;
+* scans every file of the tree with :func:`companion.exercises.release.find_leaks`, and
+  moves the tree into place only when no marker and no line of a removed solution is left.
 
-:func:`build` then runs ``jupyter-book build dest`` (HTML in ``dest/_build/html``).
-Command line::
+On any failure (a broken notebook, a leak, or a failed build of the ``student-book`` command) nothing is left
+at ``dest``. :func:`build` runs ``jupyter-book build dest`` (HTML in
+``dest/_build/html``). Command line::
 
     python -m companion.exercises student-book [--root .] [--dest _build/student]
         [--toc _toc.yml] [--no-build] [--strict]
@@ -29,12 +36,22 @@ import sys
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
-from companion.exercises.release import EXERCISE_NOTEBOOK, release
+from companion.exercises.release import (
+    EXERCISE_NOTEBOOK,
+    _read_notebook,
+    _staging,
+    find_leaks,
+    has_solution_content,
+    release_notebook_file,
+    secret_lines,
+)
 
-__all__ = ["COPIED", "build", "prepare", "student_config"]
+__all__ = ["COPIED", "INSTRUCTOR_PAGES", "build", "prepare", "student_config", "student_toc"]
 
 #: Top-level entries copied into the student tree (those that exist).
-COPIED = ("book", "chapters", "companion", "benchmarks")
+COPIED = ("book", "chapters", "benchmarks")
+#: Pages for instructors only, left out of the student book (paths without suffix).
+INSTRUCTOR_PAGES = ("book/instructor",)
 _IGNORE = shutil.ignore_patterns("_build", ".ipynb_checkpoints", "__pycache__", "*.pyc", ".pytest_cache")
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -69,59 +86,112 @@ def student_config(config: dict[str, Any]) -> dict[str, Any]:
     return cfg
 
 
+def student_toc(toc: Any) -> Any:
+    """A parsed table of contents without the entries of :data:`INSTRUCTOR_PAGES`.
+
+    Examples
+    --------
+    >>> toc = {"root": "book/intro", "parts": [{"chapters": [{"file": "book/api"}, {"file": "book/instructor"}]}]}
+    >>> student_toc(toc)["parts"][0]["chapters"]
+    [{'file': 'book/api'}]
+    """
+    if isinstance(toc, dict):
+        return {k: student_toc(v) for k, v in toc.items()}
+    if isinstance(toc, list):
+        return [student_toc(v) for v in toc if not (isinstance(v, dict) and str(v.get("file", "")).split(".")[0] in INSTRUCTOR_PAGES)]
+    return toc
+
+
+def _replace(staged: Path, dest: Path) -> None:
+    """Put the staged tree at ``dest``, keeping ``dest/_build`` (the build and its cache)."""
+    if dest.exists():
+        if (dest / "_build").is_dir() and not (staged / "_build").exists():
+            os.replace(dest / "_build", staged / "_build")
+        shutil.rmtree(dest)
+    os.replace(staged, dest)
+
+
 def prepare(root: PathLike = ".", dest: PathLike = "_build/student", toc: Optional[PathLike] = None) -> list[str]:
-    """Assemble the student book's source tree in ``dest``; return the released notebooks.
+    """Assemble the student book's source tree, check it for leaks, put it at ``dest``.
 
     Parameters
     ----------
     root : path
         The course repository (holds ``_config.yml``, ``_toc.yml``, ``book/``, ``chapters/``).
     dest : path
-        Output folder; previous copies are replaced, ``dest/_build`` (the build and its
-        execution cache) is kept.
+        Output folder; replaced as a whole, except ``dest/_build`` (the build and its
+        execution cache), which is kept.
     toc : path, optional
         A table of contents to use instead of ``root/_toc.yml`` (e.g. one chapter).
 
     Returns
     -------
     list of str
-        Paths of the student notebooks written.
+        Paths of the student exercise notebooks written.
 
     Raises
     ------
     FileNotFoundError
         If ``root`` lacks ``_config.yml``, the table of contents or ``chapters/``.
     ValueError
-        If ``dest`` is ``root`` itself, or a notebook's solution markers are broken.
+        If ``dest`` is ``root`` itself or holds it, a notebook is malformed or has broken
+        solution markers, or the scan finds a leak. Nothing is left at ``dest`` then.
     """
     import yaml
 
     root_path, dest_path = Path(root).resolve(), Path(dest).resolve()
-    if dest_path == root_path:
-        raise ValueError("dest must not be the course root itself")
+    if dest_path == root_path or dest_path in root_path.parents:
+        raise ValueError("dest must not be the course root itself, nor a folder above it")
     toc_path = Path(toc) if toc is not None else root_path / "_toc.yml"
     for needed in (root_path / "_config.yml", toc_path, root_path / "chapters"):
         if not needed.exists():
             raise FileNotFoundError(f"{needed} not found (root={root_path})")
-    dest_path.mkdir(parents=True, exist_ok=True)
-    for name in COPIED:
-        source = root_path / name
-        target = dest_path / name
-        if target.exists():
-            shutil.rmtree(target)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=_IGNORE)
-    shutil.copyfile(toc_path, dest_path / "_toc.yml")
-    config = yaml.safe_load((root_path / "_config.yml").read_text(encoding="utf-8")) or {}
-    header = (
-        "# Generated by `python -m companion.exercises student-book` from the course's _config.yml:\n"
-        "# hide_solutions is on and the exercise notebooks (student stubs) are not executed.\n"
-        "# Edit the root _config.yml, not this file.\n"
-    )
-    text = yaml.safe_dump(student_config(config), sort_keys=False, allow_unicode=True, width=100)
-    (dest_path / "_config.yml").write_text(header + text, encoding="utf-8")
-    released = release(root_path / "chapters", dest_path / "chapters")
-    return [r.destination for r in released.reports]
+    staged = _staging(dest_path)
+    try:
+        for name in COPIED:
+            source = root_path / name
+            if source.is_dir():
+                shutil.copytree(source, staged / name, ignore=_IGNORE)
+        for page in INSTRUCTOR_PAGES:
+            for found in staged.glob(page + ".*"):
+                found.unlink()
+        toc_data = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
+        (staged / "_toc.yml").write_text(
+            "# Generated by `python -m companion.exercises student-book`: the course's table of contents\n"
+            "# without the instructor's pages.\n" + yaml.safe_dump(student_toc(toc_data), sort_keys=False, allow_unicode=True),
+            encoding="utf-8",
+        )
+        config = yaml.safe_load((root_path / "_config.yml").read_text(encoding="utf-8")) or {}
+        header = (
+            "# Generated by `python -m companion.exercises student-book` from the course's _config.yml:\n"
+            "# hide_solutions is on and the exercise notebooks (student stubs) are not executed.\n"
+            "# Edit the root _config.yml, not this file.\n"
+        )
+        text = yaml.safe_dump(student_config(config), sort_keys=False, allow_unicode=True, width=100)
+        (staged / "_config.yml").write_text(header + text, encoding="utf-8")
+        written: list[str] = []
+        released = []
+        for copy_path in sorted(staged.rglob("*.ipynb")):
+            original = root_path / copy_path.relative_to(staged)
+            nb, _ = _read_notebook(original)
+            if copy_path.name == EXERCISE_NOTEBOOK or has_solution_content(nb):
+                release_notebook_file(original, copy_path)
+                released.append((original, nb))
+                if copy_path.name == EXERCISE_NOTEBOOK:
+                    written.append(str(dest_path / copy_path.relative_to(staged)))
+        released_paths = {p for p, _ in released}
+        public = [root_path / p.relative_to(staged) for p in staged.rglob("*") if p.is_file()]
+        public = [p for p in public if p.exists() and p not in released_paths]
+        leaks = find_leaks(staged, secret_lines([nb for _, nb in released], public))
+        if leaks:
+            listed = "\n  ".join(leak.replace(str(staged), str(dest_path)) for leak in leaks[:20])
+            raise ValueError(f"{root_path}: the student book would leak solutions; nothing was written to {dest_path}:\n  {listed}")
+        _replace(staged, dest_path)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        shutil.rmtree(dest_path, ignore_errors=True)
+        raise
+    return written
 
 
 def _jupyter_book() -> str:
@@ -162,7 +232,10 @@ def add_arguments(parser: Any) -> None:
 
 
 def run(args: Any) -> int:
-    """Run the ``student-book`` command with parsed arguments."""
+    """Run the ``student-book`` command with parsed arguments.
+
+    A failed build removes ``dest``: no half-made student book is left behind.
+    """
     written = prepare(args.root, args.dest, args.toc)
     for path in written:
         print(f"wrote {path}")
@@ -172,6 +245,9 @@ def run(args: Any) -> int:
     status = build(args.dest, ["-n", "-W", "--keep-going"] if args.strict else [])
     if status == 0:
         print(f"student book: {Path(args.dest) / '_build' / 'html' / 'index.html'}")
+    else:
+        shutil.rmtree(args.dest, ignore_errors=True)
+        print(f"error: {args.dest}: the student book did not build (exit {status}); removed {args.dest}", file=sys.stderr)
     return status
 
 

@@ -245,3 +245,17 @@ def test_next_previous_follow_toc(
     assert _link_target(tab, "right-next") is None, f"{order[-1]} is last in the table of contents but has a next link"
     click("left-prev", order[-2])
     assert not log.problems(), "\n".join(log.problems())
+
+
+@pytest.mark.parametrize("width", [1280, 600])
+def test_one_visible_search_box(page: Tuple[object, PageLog], server: str, width: int,
+                                toc_pages: List[Tuple[str, int, Optional[str]]]) -> None:
+    """At a desktop and at a phone width, each page shows exactly one search box."""
+    tab, log = page
+    tab.set_viewport_size({"width": width, "height": 900})  # type: ignore[attr-defined]
+    for name in (toc_pages[0][0], next(n for n, depth, _ in toc_pages if depth == 2)):
+        _open(tab, f"{server}{name}.html")
+        tab.locator(".search-button__button").first.wait_for(state="attached", timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+        visible = tab.locator(".search-button__button:visible, input[type=search]:visible").count()  # type: ignore[attr-defined]
+        assert visible == 1, f"{name} at {width} px: {visible} search boxes visible"
+    assert not log.problems(), "\n".join(log.problems())

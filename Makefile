@@ -39,13 +39,13 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $@
 
 # JupyterLab settings for everyone using this environment (no news popup, no nbgrader panels
-# for students): the files of labconfig/, see labconfig/README.md
+# for students): the files of book/_lab/, see book/_lab/README.md
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
-$(LAB_SETTINGS): labconfig/overrides.json labconfig/page_config.json labconfig/jupyter_server_config.json $(STAMP)
+$(LAB_SETTINGS): book/_lab/overrides.json book/_lab/page_config.json book/_lab/jupyter_server_config.json $(STAMP)
 	@mkdir -p $(VENV)/share/jupyter/lab/settings $(VENV)/etc/jupyter/labconfig
-	cp labconfig/page_config.json $(VENV)/etc/jupyter/labconfig/page_config.json
-	cp labconfig/jupyter_server_config.json $(VENV)/etc/jupyter/jupyter_server_config.json
-	cp labconfig/overrides.json $@
+	cp book/_lab/page_config.json $(VENV)/etc/jupyter/labconfig/page_config.json
+	cp book/_lab/jupyter_server_config.json $(VENV)/etc/jupyter/jupyter_server_config.json
+	cp book/_lab/overrides.json $@
 
 venv: $(STAMP) $(LAB_SETTINGS)
 

@@ -89,13 +89,19 @@ def boolean(value: object, name: str) -> bool:
     return value
 
 
+def _number_text(x: float) -> str:
+    # integers exactly (2**32 - 1 reads 4294967295, not 4.29497e+09); other numbers compactly
+    return str(int(x)) if float(x).is_integer() and abs(x) < 2**63 else f"{x:g}"
+
+
 def _bounds_text(low: Optional[float], high: Optional[float], low_open: bool, high_open: bool) -> str:
     if low is not None and high is not None:
-        return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        lo, hi = _number_text(low), _number_text(high)
+        return f"in {'(' if low_open else '['}{lo}, {hi}{')' if high_open else ']'}"
     if low is not None:
-        return f"{'>' if low_open else '>='} {low:g}"
+        return f"{'>' if low_open else '>='} {_number_text(low)}"
     assert high is not None
-    return f"{'<' if high_open else '<='} {high:g}"
+    return f"{'<' if high_open else '<='} {_number_text(high)}"
 
 
 def _in_bounds(value: float, low: Optional[float], high: Optional[float], low_open: bool, high_open: bool) -> bool:

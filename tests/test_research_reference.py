@@ -332,3 +332,56 @@ def test_board_plot_contents() -> None:
         plt.close(fig)
     with pytest.raises(ValueError, match="cannot plot an empty board: add papers first"):
         Chessboard().plot()
+
+
+_board1 = Chessboard()
+_board1.add("a", "p", "m")
+
+
+@pytest.mark.parametrize(
+    "call, exc, name",
+    [
+        (lambda: _board1.to_markdown(gap=3), TypeError, "gap must be a str"),
+        (lambda: _board1.to_markdown(counts=1), TypeError, "counts"),
+        (lambda: _board1.to_markdown(cite="y"), TypeError, "cite"),
+        (lambda: _board1.to_dataframe(counts=2), TypeError, "counts"),
+        (lambda: _board1.select(problems=3), TypeError, "problems"),
+        (lambda: _board1.select(methods=3), TypeError, "methods"),
+        (lambda: _board1.paper(3), TypeError, "key"),
+        (lambda: ReadingPlan(0), ValueError, "pages"),
+        (lambda: ReadingPlan(1, title=""), ValueError, "title"),
+        (lambda: ReadingPlan(1, triage_minutes=0), ValueError, "triage_minutes"),
+        (lambda: ReadingPlan(1, triage_minutes=-1), ValueError, "triage_minutes"),
+        (lambda: ReadingPlan(1, skim_minutes_per_page=0), ValueError, "skim_minutes_per_page"),
+        (lambda: ReadingPlan(1, skim_minutes_per_page=-1), ValueError, "skim_minutes_per_page"),
+        (lambda: ReadingPlan(1, comprehension_share=0), ValueError, "comprehension_share"),
+        (lambda: ReadingPlan(1).assess(1, 1, tolerance=-1), ValueError, "tolerance"),
+        (lambda: ReadingPlan(1).assess(0, 0), ValueError, "comprehension_minutes and critical_minutes are both 0: nothing to assess"),
+        (lambda: Hypothesis("", "s"), ValueError, "problem"),
+        (lambda: Hypothesis("p", ""), ValueError, "solution"),
+        (lambda: Hypothesis("p", "s", needs=[]), ValueError, "needs"),
+        (lambda: Hypothesis("p", "s").add_evidence("theory", 1, "n"), TypeError, "supports"),
+        (lambda: Hypothesis("p", "s").add_evidence("theory", True, ""), ValueError, "note"),
+        (lambda: ResearchLog("", ["a"]), ValueError, "problem"),
+        (lambda: ResearchLog("p", ["a"]).add_candidate(""), ValueError, "solution"),
+        (lambda: ResearchLog("p", ["a"]).add_candidate(3), TypeError, "solution"),
+    ],
+)
+def test_each_error_names_its_argument_first(call, exc, name) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(exc) as info:
+        call()
+    assert str(info.value).startswith(name + (" " if " " not in name else "")), str(info.value)
+
+
+def test_small_details() -> None:
+    N = SimpleNamespace
+    # a parsed key wins over what the raw text says
+    assert _describe_failed_block(N(key="real", raw="@misc{other,", start_line=1)) == "entry 'real' (line 2)"
+    board = Chessboard()
+    for i in range(7):
+        board.add(f"k{i}", f"p{i}", "m")
+    assert len(board.crowded()) == 5  # default n
+    # needs given as a one-shot iterator reaches every candidate, not only the first
+    log = ResearchLog("p", ["a", "b"], needs=iter(["experiment"]))
+    assert [h.needs for h in log.hypotheses] == [("experiment",), ("experiment",)]
+    assert log.add_candidate("c").needs == ("experiment",)

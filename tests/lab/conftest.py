@@ -4,7 +4,7 @@ The server is started once per session on a free localhost port with a random to
 its working folder a temporary student tree (the release of ``chapters/`` plus one chapter
 page), and with user settings, workspaces and Jupyter configuration in temporary folders so
 that nothing of the user's own Jupyter set-up is used or touched. The lab settings of the
-course (``labconfig/overrides.json``, installed by ``make venv`` into the environment) apply.
+course (``book/_lab/overrides.json``, installed by ``make venv`` into the environment) apply.
 The server is stopped, with its kernels, at the end of the session.
 
 Chromium is driven by Playwright as in ``tests/site``: where Playwright or chromium is
@@ -63,7 +63,7 @@ def _student_tree(folder: Path) -> None:
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """A running Jupyter server (JupyterLab) on the student tree; stopped afterwards."""
     if not LAB_SETTINGS.is_file():
-        pytest.fail(f"{LAB_SETTINGS} is missing: run `make venv` (it installs labconfig/overrides.json)", pytrace=False)
+        pytest.fail(f"{LAB_SETTINGS} is missing: run `make venv` (it installs book/_lab/overrides.json)", pytrace=False)
     base = tmp_path_factory.mktemp("lab")
     folder = base / "work"
     _student_tree(folder)

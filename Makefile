@@ -58,8 +58,10 @@ test: test-package test-notebooks test-book test-site test-lab
 test-package: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider --doctest-modules --ignore=tests/site --ignore=tests/lab companion tests
 
+# every chapter notebook under nbval; what it executed goes into the book's execution cache
+# (tests/nbval_cache.py), so that test-book renders those notebooks without running them again
 test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax -p no:cacheprovider --durations=0 --ignore-glob='*/exercises.ipynb' chapters
+	PYTHONPATH=$(CURDIR)/tests $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax -p no:cacheprovider -p nbval_cache --durations=0 --ignore-glob='*/exercises.ipynb' chapters
 
 test-book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html -n -W --keep-going

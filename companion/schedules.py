@@ -13,37 +13,16 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Optional
 
+from companion import _validate as check
+
 __all__ = ["Schedule", "constant", "step_decay", "cosine", "linear_warmup", "linear_scaling"]
 
 #: A learning-rate multiplier: step (or epoch) index ``t >= 0`` -> factor.
 Schedule = Callable[[int], float]
 
 
-def _count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
-def _real(name: str, value: Any, low: float, high: float = math.inf, high_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    ok = low <= value < high if high_open else low <= value <= high
-    if not ok:
-        bracket = ")" if high_open else "]"
-        raise ValueError(f"{name} must be in [{low}, {high}{bracket}, got {value}")
-    return value
-
-
 def _step(name: str, t: Any) -> int:
-    if isinstance(t, bool) or not isinstance(t, int):
-        raise TypeError(f"{name} step must be an int, got {type(t).__name__}")
-    if t < 0:
-        raise ValueError(f"{name} step must be >= 0, got {t}")
-    return t
+    return check.integer(t, f"{name} step", low=0)
 
 
 def constant(factor: float = 1.0) -> Schedule:
@@ -73,7 +52,7 @@ def constant(factor: float = 1.0) -> Schedule:
     >>> constant()(0), constant(0.5)(1000)
     (1.0, 0.5)
     """
-    c = _real("factor", factor, 0.0)
+    c = check.real(factor, "factor", low=0)
     if c == 0.0:
         raise ValueError("factor must be > 0, got 0.0")
 
@@ -114,8 +93,8 @@ def step_decay(step_size: int, gamma: float = 0.1) -> Schedule:
     >>> [s(t) for t in (0, 29, 30, 60)]
     [1.0, 1.0, 0.1, 0.010000000000000002]
     """
-    s = _count("step_size", step_size, 1)
-    g = _real("gamma", gamma, 0.0, 1.0)
+    s = check.integer(step_size, "step_size", low=1)
+    g = check.real(gamma, "gamma", low=0, high=1)
     if g == 0.0:
         raise ValueError("gamma must be in (0, 1], got 0.0")
 
@@ -157,8 +136,8 @@ def cosine(total_steps: int, min_factor: float = 0.0) -> Schedule:
     >>> [round(c(t), 4) for t in (0, 50, 100, 150)]
     [1.0, 0.5, 0.0, 0.0]
     """
-    T = _count("total_steps", total_steps, 1)
-    lo = _real("min_factor", min_factor, 0.0, 1.0)
+    T = check.integer(total_steps, "total_steps", low=1)
+    lo = check.real(min_factor, "min_factor", low=0, high=1)
 
     def schedule(t: int) -> float:
         t = min(_step("cosine", t), T)
@@ -218,8 +197,8 @@ def linear_warmup(
     >>> [w(t) for t in range(7)]
     [0.5, 0.75, 1.0, 0.5, 0.5, 0.5, 0.25]
     """
-    W = _count("warmup_steps", warmup_steps, 0)
-    s = _real("start_factor", start_factor, 0.0, 1.0)
+    W = check.integer(warmup_steps, "warmup_steps", low=0)
+    s = check.real(start_factor, "start_factor", low=0, high=1)
     if base is not None and not callable(base):
         raise TypeError(f"base must be a schedule (callable t -> factor) or None, got {type(base).__name__}")
     inner: Schedule = base if base is not None else (lambda t: 1.0)
@@ -272,9 +251,9 @@ def linear_scaling(base_lr: float, base_batch: int, batch: int) -> float:
     >>> linear_scaling(0.1, 256, 8192)
     3.2
     """
-    lr = _real("base_lr", base_lr, 0.0)
+    lr = check.real(base_lr, "base_lr", low=0)
     if lr == 0.0:
         raise ValueError("base_lr must be > 0, got 0.0")
-    b0 = _count("base_batch", base_batch, 1)
-    b = _count("batch", batch, 1)
+    b0 = check.integer(base_batch, "base_batch", low=1)
+    b = check.integer(batch, "batch", low=1)
     return lr * b / b0

@@ -228,3 +228,27 @@ def test_loader_order_batches_and_reshuffling() -> None:
     assert a == b and a != list(range(10))
     on = loader(X, y, 4, device="cpu")
     assert next(iter(on))[0].device.type == "cpu"
+
+
+@pytest.mark.parametrize(
+    "call, exc, name",
+    [
+        (lambda: moons(1), ValueError, "n"),
+        (lambda: moons(10, noise=-1), ValueError, "noise"),
+        (lambda: circles(1), ValueError, "n"),
+        (lambda: circles(10, noise=-0.5), ValueError, "noise"),
+        (lambda: circles(10, factor=1), ValueError, "factor"),
+        (lambda: spirals(1), ValueError, "n"),
+        (lambda: spirals(10, classes=1), ValueError, "classes"),
+        (lambda: spirals(10, noise=-1), ValueError, "noise"),
+        (lambda: spirals(10, noise="a"), TypeError, "noise"),
+        (lambda: __import__("companion.data").data.digits(flatten=1), TypeError, "flatten"),
+        (lambda: loader("x", torch.zeros(2)), TypeError, "X"),
+        (lambda: train_val_split("x", torch.zeros(2)), TypeError, "X"),
+        (lambda: train_val_split(torch.zeros(4), torch.zeros(4)), ValueError, "stratify=True needs y of integer class labels"),
+    ],
+)
+def test_each_error_names_its_argument_first(call, exc, name) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(exc) as info:
+        call()
+    assert str(info.value).startswith(name + " ") or str(info.value).startswith(name + "="), str(info.value)

@@ -305,7 +305,15 @@ def test_board_plot_contents() -> None:
         assert colorbar.get_ylabel() == "papers in the cell"
         legend = ax.get_legend()
         assert [t.get_text() for t in legend.get_texts()] == ["gap (no paper)"]
-        assert legend.legend_handles[0].get_hatch() == "//"
+        handle = legend.legend_handles[0]
+        assert handle.get_hatch() == "//" and matplotlib.colors.to_hex(handle.get_facecolor()) == "#fff3c4"
+        assert matplotlib.colors.to_hex(handle.get_edgecolor()) == "#d4a017"
+        assert legend._loc == 2 and not legend.get_frame_on() and legend.get_texts()[0].get_fontsize() == 8  # upper left
+        assert data.dtype == np.float64 and ax.get_aspect() == "auto"
+        minor = ax.xaxis.get_minor_ticks()[0]
+        assert minor.gridline.get_visible() and minor.gridline.get_color() == "white" and minor.gridline.get_linewidth() == 1.5
+        assert minor.tick1line.get_markersize() == 0 and not ax.xaxis.get_major_ticks()[0].gridline.get_visible()
+        assert ax.xaxis.get_major_ticks()[0].tick1line.get_markersize() > 0
     finally:
         plt.close(fig)
     fig = board.plot(annotate="counts", title="mine")
@@ -323,6 +331,19 @@ def test_board_plot_contents() -> None:
         assert len(fig.axes[0].texts) == 0 and len([p for p in fig.axes[0].patches if p.get_hatch() == "//"]) == 1
     finally:
         plt.close(fig)
+    fig = board.plot()  # default max_keys = 3: three keys fit, no "+0"
+    try:
+        assert sorted(t.get_text() for t in fig.axes[0].texts) == ["a", "a\nb\nc", "d"]
+    finally:
+        plt.close(fig)
+    single = Chessboard()
+    single.add("s", "p", "m")
+    fig = single.plot()  # one column, one paper: vmax = 1.25, so the cell is dark
+    try:
+        assert fig.axes[0].get_images()[0].get_clim() == (0, 1.25)
+        assert [(t.get_text(), t.get_color()) for t in fig.axes[0].texts] == [("s", "white")]
+    finally:
+        plt.close(fig)
     wide = Chessboard()
     wide.add("w", "p", [f"m{i}" for i in range(19)])
     fig = wide.plot()  # 3 + 1.5 * 19 = 31.5 in: capped at 30
@@ -330,8 +351,9 @@ def test_board_plot_contents() -> None:
         assert fig.get_size_inches() == pytest.approx([30.0, 2.95])
     finally:
         plt.close(fig)
-    with pytest.raises(ValueError, match="cannot plot an empty board: add papers first"):
+    with pytest.raises(ValueError) as info:
         Chessboard().plot()
+    assert str(info.value) == "cannot plot an empty board: add papers first"
 
 
 _board1 = Chessboard()
@@ -385,3 +407,40 @@ def test_small_details() -> None:
     log = ResearchLog("p", ["a", "b"], needs=iter(["experiment"]))
     assert [h.needs for h in log.hypotheses] == [("experiment",), ("experiment",)]
     assert log.add_candidate("c").needs == ("experiment",)
+
+
+@pytest.mark.parametrize(
+    "call, exc, name",
+    [
+        (lambda: _board1.cell(3, "m"), TypeError, "problem"),
+        (lambda: _board1.cell("p", 3), TypeError, "method"),
+        (lambda: Chessboard().add(3, "p", "m"), TypeError, "key"),
+        (lambda: Chessboard().add("z", 3, "m"), TypeError, "problem"),
+        (lambda: _board1.plot(annotate="x"), ValueError, "annotate"),
+        (lambda: _board1.plot(max_keys=0), ValueError, "max_keys"),
+        (lambda: Chessboard.from_bibtex("@misc{a, problem={p}, method={m}}", missing="x"), ValueError, "missing"),
+        (lambda: Chessboard.from_bibtex("@misc{a, problem={p}, method={m}}", encoding=3), TypeError, "encoding"),
+        (lambda: Chessboard(methods=3), TypeError, "methods"),
+        (lambda: Chessboard(["p"], []).plot(), ValueError, "cannot plot an empty board:"),
+    ],
+)
+def test_board_errors_name_their_argument_first(call, exc, name) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(exc) as info:
+        call()
+    assert str(info.value).startswith(name + " "), str(info.value)
+
+
+def test_board_small_details() -> None:
+    import matplotlib.pyplot as plt
+
+    assert Chessboard().skipped == () and Chessboard(["p"], ["m"]).skipped == ()
+    board = Chessboard()
+    for key in "abcd":
+        board.add(key, "p", "m")
+    board.add("e", "q", "n")
+    fig = board.plot()  # default max_keys = 3
+    try:
+        assert sorted(t.get_text() for t in fig.axes[0].texts) == ["a\nb\nc\n+1", "e"]
+        assert all(p.get_linewidth() == 0.0 for p in fig.axes[0].patches if p.get_hatch() == "//")  # no edge lines
+    finally:
+        plt.close(fig)

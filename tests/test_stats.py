@@ -42,7 +42,9 @@ def spread(values: list[float]) -> float:
 # ---------------------------------------------------------------- the t distribution
 
 
-@given(a=SHAPES, b=SHAPES, x=st.floats(0.0, 1.0))
+# normal floats only: for a subnormal x (e.g. 2**-1074) scipy's betainc loses precision (it gives
+# 2.889e-162 at a=0.5, b=2, where x**a / (a B(a, b)) = 3.334e-162), so it is no reference there
+@given(a=SHAPES, b=SHAPES, x=st.floats(0.0, 1.0, allow_subnormal=False))
 def test_betainc_matches_scipy(a: float, b: float, x: float) -> None:
     expected = scipy.special.betainc(a, b, x)
     assert betainc(a, b, x) == pytest.approx(expected, rel=1e-9, abs=1e-300)

@@ -116,24 +116,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Headless chromium driven by Playwright (skipped where absent, failed under CI)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sitetools.skip_or_fail("Playwright for Python is not installed (pip install -r requirements.txt)")
-    exe = sitetools.chromium_executable()
-    if exe is None:
-        sitetools.skip_or_fail("chromium not found at /usr/bin/chromium or on PATH (Debian: apt-get install chromium)")
-    manager = sync_playwright().start()
-    try:
-        instance = manager.chromium.launch(executable_path=exe, headless=True, args=sitetools.CHROMIUM_ARGS)
-    except Exception as error:  # a broken chromium is a failure everywhere, never a skip
-        manager.stop()
-        pytest.fail(f"chromium at {exe} did not start: {error}", pytrace=False)
-    try:
-        yield instance
-    finally:
-        instance.close()
-        manager.stop()
+    yield from sitetools.launched_chromium()
 
 
 @pytest.fixture()

@@ -25,11 +25,11 @@ from typing import Iterator, List, Optional, Tuple
 import pytest
 
 from sitetools import (
-    CHROMIUM_ARGS,
     ROOT,
     PageLog,
     chromium_executable,
     is_local,
+    launched_chromium,
     read_toc,
     skip_or_fail,
 )
@@ -127,24 +127,7 @@ def server(site_dir: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser(server: str) -> Iterator[object]:
     """Headless chromium driven by Playwright (skipped where absent, failed under CI)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("Playwright for Python is not installed (pip install -r requirements.txt)")
-    exe = chromium_executable()
-    if exe is None:
-        skip_or_fail("chromium not found at /usr/bin/chromium or on PATH (Debian: apt-get install chromium)")
-    manager = sync_playwright().start()
-    try:
-        instance = manager.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
-    except Exception as error:  # a broken chromium is a failure everywhere, never a skip
-        manager.stop()
-        pytest.fail(f"chromium at {exe} did not start: {error}", pytrace=False)
-    try:
-        yield instance
-    finally:
-        instance.close()
-        manager.stop()
+    yield from launched_chromium()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import functools
 import os
 import shutil
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 import pytest
@@ -87,6 +87,32 @@ def chromium_executable() -> Optional[str]:
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     return None
+
+
+def launched_chromium() -> Iterator[object]:
+    """Yield headless chromium driven by Playwright, closed afterwards (for a session fixture).
+
+    Skipped where Playwright or chromium is absent, failed under ``CI=true``; a chromium that
+    is present but does not start is a failure everywhere.
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("Playwright for Python is not installed (pip install -r requirements.txt)")
+    exe = chromium_executable()
+    if exe is None:
+        skip_or_fail("chromium not found at /usr/bin/chromium or on PATH (Debian: apt-get install chromium)")
+    manager = sync_playwright().start()
+    try:
+        instance = manager.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+    except Exception as error:  # a broken chromium is a failure everywhere, never a skip
+        manager.stop()
+        pytest.fail(f"chromium at {exe} did not start: {error}", pytrace=False)
+    try:
+        yield instance
+    finally:
+        instance.close()
+        manager.stop()
 
 
 def is_local(url: str, base: str) -> bool:

@@ -8,11 +8,14 @@ for large :math:`|x|` (the exponentials are only ever taken of non-positive numb
 At the kinks (``x = 0``) the derivatives follow PyTorch's autograd conventions.
 
 ``ACTIVATIONS`` maps each name to its ``(fn, grad)`` pair; :func:`get_activation` looks a name
-up with a helpful error.
+up with a helpful error. PReLU is not in it: its slope is a parameter that a layer owns and
+learns, so :func:`prelu` takes it as an argument and :func:`prelu_backward` returns its gradient
+beside the input's.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Dict, Tuple
 
 import torch
@@ -25,11 +28,16 @@ __all__ = [
     "SELU_SCALE",
     "elu",
     "elu_grad",
+    "gelu",
+    "gelu_grad",
     "get_activation",
     "leaky_relu",
     "leaky_relu_grad",
     "mish",
     "mish_grad",
+    "prelu",
+    "prelu_backward",
+    "prelu_grad",
     "relu",
     "relu_grad",
     "selu",
@@ -47,6 +55,8 @@ __all__ = [
 SELU_ALPHA = 1.6732632423543772848170429916717
 #: The constant :math:`\lambda` (scale) of SELU (Klambauer et al., 2017), as in PyTorch.
 SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT1_2 = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -658,6 +668,281 @@ def mish_grad(x: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------------------
+# PReLU: leaky ReLU with a learned slope
+
+
+def _prelu_slope(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Check ``x`` and ``weight`` as :func:`torch.nn.functional.prelu` does; ``weight`` reshaped to broadcast."""
+    check.float_tensor(x, "x")
+    check.float_tensor(weight, "weight")
+    if weight.dim() > 1:
+        raise ValueError(f"weight must be a 0-d or 1-D tensor, got shape {tuple(weight.shape)}")
+    if weight.dtype != x.dtype:
+        raise TypeError(f"weight must have the dtype of x, {x.dtype}, got {weight.dtype}")
+    check.same_device(weight, "weight", x, "x")
+    channels = x.shape[1] if x.dim() >= 2 else 1
+    if weight.numel() == 1:
+        return weight.reshape(())
+    if weight.numel() != channels:
+        raise ValueError(
+            f"weight must have 1 element or one per channel (dim 1 of x, {channels} for x of shape "
+            f"{tuple(x.shape)}), got {weight.numel()}"
+        )
+    return weight.reshape((1, channels) + (1,) * (x.dim() - 2))
+
+
+def prelu(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Parametric ReLU (He et al., 2015): a leaky ReLU whose negative slope is learned.
+
+    .. math::
+
+        \\operatorname{prelu}(x)_{n,c,\\dots} = \\begin{cases} x_{n,c,\\dots} & x_{n,c,\\dots} > 0
+        \\\\ a_c\\, x_{n,c,\\dots} & x_{n,c,\\dots} \\le 0 \\end{cases}
+
+    The slope :math:`a` is one shared number or one number per channel, the channel being
+    dimension 1 of ``x``, as in :func:`torch.nn.functional.prelu`; its gradient is given by
+    :func:`prelu_backward`. With :math:`a = 0` PReLU is ReLU, with :math:`a = 1` the identity.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (N, C, ...) or (N,) or ()
+        Floating-point input. A 0-d or 1-D ``x`` has one channel (as in torch).
+    weight : torch.Tensor, shape (1,) or (C,) or ()
+        The slopes, in the dtype and on the device of ``x``.
+
+    Returns
+    -------
+    torch.Tensor, shape of ``x``
+
+    Raises
+    ------
+    TypeError
+        If ``x`` or ``weight`` is not a floating-point tensor, or their dtypes differ.
+    ValueError
+        If ``weight`` has more than one dimension, is on another device, or has neither 1 nor
+        ``C`` elements.
+
+    Examples
+    --------
+    >>> prelu(torch.tensor([[-2.0, 3.0], [4.0, -1.0]]), torch.tensor([0.25, 0.5]))
+    tensor([[-0.5000,  3.0000],
+            [ 4.0000, -0.5000]])
+    """
+    a = _prelu_slope(x, weight)
+    return torch.where(x > 0, x, a * x)
+
+
+def prelu_grad(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Derivative of PReLU with respect to its input; the slope :math:`a_c` at ``x = 0`` (as torch).
+
+    .. math::
+
+        \\frac{\\partial\\, \\operatorname{prelu}(x)_{n,c,\\dots}}{\\partial x_{n,c,\\dots}} =
+        \\begin{cases} 1 & x_{n,c,\\dots} > 0 \\\\ a_c & x_{n,c,\\dots} \\le 0 \\end{cases}
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (N, C, ...) or (N,) or ()
+        Floating-point input.
+    weight : torch.Tensor, shape (1,) or (C,) or ()
+        The slopes.
+
+    Returns
+    -------
+    torch.Tensor, shape of ``x``
+
+    Raises
+    ------
+    TypeError
+        If ``x`` or ``weight`` is not a floating-point tensor, or their dtypes differ.
+    ValueError
+        If ``weight`` has a wrong shape or lives on another device.
+
+    Examples
+    --------
+    >>> prelu_grad(torch.tensor([-2.0, 0.0, 3.0]), torch.tensor([0.25]))
+    tensor([0.2500, 0.2500, 1.0000])
+    """
+    a = _prelu_slope(x, weight)
+    return torch.where(x > 0, torch.ones_like(x), a.expand_as(x))
+
+
+def prelu_backward(
+    grad_output: torch.Tensor, x: torch.Tensor, weight: torch.Tensor
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Gradients of a loss through PReLU, with respect to the input and to the learned slopes.
+
+    With :math:`g = \\partial L / \\partial y` the upstream gradient,
+
+    .. math::
+
+        \\frac{\\partial L}{\\partial x} = g \\odot \\operatorname{prelu}'(x), \\qquad
+        \\frac{\\partial L}{\\partial a_c} = \\sum_{n, \\dots} g_{n,c,\\dots}\\,
+        x_{n,c,\\dots}\\, \\mathbb{1}[x_{n,c,\\dots} \\le 0]
+
+    A per-channel slope collects its gradient over every axis but the channel axis (dimension
+    1); a single shared slope over every element.
+
+    Parameters
+    ----------
+    grad_output : torch.Tensor, shape of ``x``
+        Upstream gradient :math:`g`.
+    x : torch.Tensor, shape (N, C, ...) or (N,) or ()
+        The input PReLU was applied to.
+    weight : torch.Tensor, shape (1,) or (C,) or ()
+        The slopes.
+
+    Returns
+    -------
+    grad_x : torch.Tensor, shape of ``x``
+    grad_weight : torch.Tensor, shape of ``weight``
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a floating-point tensor, or the dtypes of ``x`` and ``weight``
+        differ.
+    ValueError
+        If ``weight`` has a wrong shape, ``grad_output`` does not have the shape of ``x``, or a
+        tensor lives on another device than ``x``.
+
+    Examples
+    --------
+    >>> x = torch.tensor([[-2.0, 3.0], [4.0, -1.0]])
+    >>> grad_x, grad_w = prelu_backward(torch.ones_like(x), x, torch.tensor([0.25, 0.5]))
+    >>> grad_x
+    tensor([[0.2500, 1.0000],
+            [1.0000, 0.5000]])
+    >>> grad_w
+    tensor([-2., -1.])
+    """
+    check.float_tensor(grad_output, "grad_output")
+    slope = prelu_grad(x, weight)  # checks x and weight
+    check.same_shape(grad_output, "grad_output", x, "x")
+    check.same_device(grad_output, "grad_output", x, "x")
+    grad_x = grad_output * slope
+    per_element = grad_output * torch.where(x > 0, torch.zeros_like(x), x)
+    if weight.numel() == 1 or x.dim() < 2:
+        grad_weight = per_element.sum()
+    else:
+        grad_weight = per_element.sum(dim=[d for d in range(x.dim()) if d != 1])
+    return grad_x, grad_weight.reshape(weight.shape).to(weight.dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# GELU
+
+#: :math:`\sqrt{2/\pi}`, the scale inside the tanh approximation of GELU.
+_GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
+#: The cubic coefficient of the tanh approximation of GELU (Hendrycks and Gimpel, 2016).
+_GELU_TANH_CUBIC = 0.044715
+
+
+def _approximate(approximate: object) -> str:
+    if not isinstance(approximate, str):
+        raise TypeError(f"approximate must be a str ('none' or 'tanh'), got {type(approximate).__name__}")
+    return check.choice(approximate, "approximate", ("none", "tanh"))
+
+
+def gelu(x: torch.Tensor, approximate: str = "none") -> torch.Tensor:
+    """Gaussian error linear unit (Hendrycks and Gimpel, 2016), exact or in its tanh form.
+
+    .. math::
+
+        \\operatorname{gelu}(x) = x\\,\\Phi(x) = \\frac{x}{2}\\,
+        \\operatorname{erfc}\\!\\Bigl(-\\frac{x}{\\sqrt 2}\\Bigr), \\qquad
+        \\operatorname{gelu}_{\\tanh}(x) = \\frac{x}{2}\\bigl(1 + \\tanh u\\bigr)
+        = x\\,\\sigma(2u),\\quad u = \\sqrt{2/\\pi}\\,(x + 0.044715\\,x^3)
+
+    :math:`\\Phi` is the standard normal distribution function: the unit passes :math:`x` on
+    with the probability that a standard normal variable lies below :math:`x`, and
+    :math:`x\\Phi(x)` is the expected output of :math:`x` times a Bernoulli(:math:`\\Phi(x)`) gate.
+    The values are those of :func:`torch.nn.functional.gelu` with the same ``approximate``;
+    ``erfc`` and ``sigmoid`` avoid the cancellation of :math:`1 + \\operatorname{erf}` and
+    :math:`1 + \\tanh` for negative :math:`x`.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+    approximate : {"none", "tanh"}, default "none"
+        ``"none"`` for :math:`x\\Phi(x)`, ``"tanh"`` for the tanh approximation (as torch).
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor or ``approximate`` is not a string.
+    ValueError
+        If ``approximate`` is neither ``"none"`` nor ``"tanh"``.
+
+    Examples
+    --------
+    >>> gelu(torch.tensor([-1000.0, 0.0, 1.0]))
+    tensor([-0.0000, 0.0000, 0.8413])
+    >>> gelu(torch.tensor([1.0]), approximate="tanh")
+    tensor([0.8412])
+    """
+    check.float_tensor(x, "x")
+    if _approximate(approximate) == "tanh":
+        u = _GELU_TANH_SCALE * (x + _GELU_TANH_CUBIC * x * x * x)
+        return x * sigmoid(2.0 * u)
+    return 0.5 * x * torch.special.erfc(-x * _SQRT1_2)
+
+
+def gelu_grad(x: torch.Tensor, approximate: str = "none") -> torch.Tensor:
+    """Derivative of GELU at ``x``, exact or of the tanh form.
+
+    .. math::
+
+        \\operatorname{gelu}'(x) = \\Phi(x) + x\\,\\varphi(x), \\quad
+        \\varphi(x) = \\frac{e^{-x^2/2}}{\\sqrt{2\\pi}};\\qquad
+        \\operatorname{gelu}_{\\tanh}'(x) = \\sigma(2u) + 2x\\,u'(x)\\,\\sigma(2u)\\,\\sigma(-2u),
+        \\quad u'(x) = \\sqrt{2/\\pi}\\,(1 + 3 \\cdot 0.044715\\,x^2)
+
+    The derivative is 1/2 at 0, slightly above 1 for moderate positive :math:`x` (GELU is
+    not monotonic: it dips to about :math:`-0.17` near :math:`x \\approx -0.75`) and tends to
+    1 and 0 at :math:`\\pm\\infty`. Unlike torch's tanh-form backward, which returns NaN for
+    :math:`|x| \\gtrsim 10^{13}` in float32 (:math:`\\infty \\cdot 0`), this one stays finite.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (*)
+        Floating-point input.
+    approximate : {"none", "tanh"}, default "none"
+        Which GELU to differentiate.
+
+    Returns
+    -------
+    torch.Tensor, shape (*)
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor or ``approximate`` is not a string.
+    ValueError
+        If ``approximate`` is neither ``"none"`` nor ``"tanh"``.
+
+    Examples
+    --------
+    >>> gelu_grad(torch.tensor([-1000.0, 0.0, 1000.0]))
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    check.float_tensor(x, "x")
+    if _approximate(approximate) == "tanh":
+        u = _GELU_TANH_SCALE * (x + _GELU_TANH_CUBIC * x * x * x)
+        s, s_minus = sigmoid(2.0 * u), sigmoid(-2.0 * u)
+        slope = s * s_minus  # 0 where the gate is saturated; there the second term is 0 too
+        du = _GELU_TANH_SCALE * (1.0 + 3.0 * _GELU_TANH_CUBIC * x * x)
+        return s + torch.where(slope > 0, 2.0 * x * du * slope, torch.zeros_like(x))
+    pdf = torch.exp(-0.5 * x * x) * _INV_SQRT_2PI
+    return 0.5 * torch.special.erfc(-x * _SQRT1_2) + x * pdf
+
+
+# ---------------------------------------------------------------------------------------------
 # registry
 
 ActivationPair = Tuple[Callable[..., torch.Tensor], Callable[..., torch.Tensor]]
@@ -672,6 +957,7 @@ ACTIVATIONS: Dict[str, ActivationPair] = {
     "selu": (selu, selu_grad),
     "swish": (swish, swish_grad),
     "mish": (mish, mish_grad),
+    "gelu": (gelu, gelu_grad),
 }
 
 

@@ -51,6 +51,7 @@ _TORCH_ACTIVATIONS: Dict[str, Callable[[], torch.nn.Module]] = {
     "swish": torch.nn.SiLU,
     "silu": torch.nn.SiLU,
     "mish": torch.nn.Mish,
+    "gelu": torch.nn.GELU,
 }
 
 

@@ -180,14 +180,14 @@ def sparsity(model: nn.Module) -> float:
 
 @dataclass
 class LotteryTicketResult:
-    """What :func:`lottery_ticket` returns.
+    r"""What :func:`lottery_ticket` returns.
 
     Attributes
     ----------
     masks : dict of str to torch.Tensor
         The final masks (``True`` = kept).
     initial_state : dict of str to torch.Tensor
-        The weights the ticket was rewound to (the model's state before any training).
+        The model's state before any training, :math:`\theta_0`.
     dense_result : Any
         What ``train`` returned for the unpruned network.
     round_results : list
@@ -196,6 +196,9 @@ class LotteryTicketResult:
         What ``train`` returned for the final pruned, rewound network.
     sparsities : list of float
         The weight sparsity after each pruning round.
+    rewind_state : dict of str to torch.Tensor
+        The state the surviving weights were rewound to: :math:`\theta_0`, or
+        :math:`\theta_k` with ``rewind_to=k``.
     """
 
     masks: dict[str, torch.Tensor]
@@ -204,22 +207,31 @@ class LotteryTicketResult:
     round_results: list[Any] = field(default_factory=list)
     ticket_result: Any = None
     sparsities: list[float] = field(default_factory=list)
+    rewind_state: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
 def lottery_ticket(
     model: nn.Module,
-    train: Callable[[nn.Module], Any],
+    train: Callable[..., Any],
     fraction: float,
     rounds: int = 1,
     scope: str = "global",
+    rewind_to: Optional[int] = None,
 ) -> LotteryTicketResult:
     r"""Find a winning ticket by iterative magnitude pruning with rewinding (Frankle & Carbin, 2019).
 
     1. Save the initial weights :math:`\theta_0`.
-    2. Train; prune the smallest weights; rewind the survivors to :math:`\theta_0`.
+    2. Train; prune the smallest weights; rewind the survivors to :math:`\theta_0` (or, with
+       ``rewind_to=k``, to :math:`\theta_k`, their values after iteration :math:`k` of the
+       dense training; Frankle et al., 2020).
     3. Repeat for ``rounds`` rounds, removing :math:`1 - (1-f)^{1/R}` of the remaining
        weights each round, so that the final sparsity is :math:`f`.
-    4. Train the final subnetwork :math:`f(x; m \odot \theta_0)`.
+    4. Train the final subnetwork :math:`f(x; m \odot \theta_0)` (or
+       :math:`f(x; m \odot \theta_k)`).
 
     .. math:: s_r = 1 - (1 - f)^{r/R},\qquad r = 1, \dots, R
 
@@ -228,15 +240,25 @@ def lottery_ticket(
     model : torch.nn.Module
         Untrained; its current weights are :math:`\theta_0`. Left holding the trained ticket.
     train : callable
-        ``train(model)`` trains the model in place (building its own optimizer, since the
-        set of parameters is the same but their values are rewound) and returns anything,
-        e.g. a :class:`companion.train.History`.
+        Trains the model in place (building its own optimizer, since the set of parameters is
+        the same but their values are rewound) and returns anything, e.g. a
+        :class:`companion.train.History`. With ``rewind_to=None`` it is called as
+        ``train(model)``. With ``rewind_to=k`` it is called as
+        ``train(model, start=s, checkpoint=c)``: ``s`` is the iteration the model's weights
+        belong to (0 for the dense network, ``k`` for every rewound one, so that ``train``
+        can run the remaining iterations and continue a learning-rate schedule), and
+        ``train`` must call ``c(i)`` after finishing iteration ``i`` (``i = s + 1, s + 2,
+        ...``). An iteration is whatever ``train`` counts (a step or an epoch); the state
+        after iteration ``k`` of the dense run is :math:`\theta_k`.
     fraction : float
         Final share of weights removed, in [0, 1).
     rounds : int
         Number of prune-rewind rounds, ``>= 1``.
     scope : {"global", "layer"}
         As in :func:`magnitude_prune`.
+    rewind_to : int, optional
+        Rewind to the weights after this iteration instead of the initial ones; ``>= 0``
+        (0 rewinds to :math:`\theta_0`, like ``None``, but with the calling convention above).
 
     Returns
     -------
@@ -245,9 +267,12 @@ def lottery_ticket(
     Raises
     ------
     TypeError
-        If ``train`` is not callable.
+        If ``train`` is not callable, ``rewind_to`` is not an int, or ``train`` passes a
+        non-integer to ``checkpoint``.
     ValueError
-        If ``fraction`` is outside [0, 1) or ``rounds < 1``.
+        If ``fraction`` is outside [0, 1), ``rounds < 1``, ``rewind_to < 0``, ``train``
+        reports an iteration ``<= start`` to ``checkpoint``, or the dense run never reports
+        iteration ``rewind_to``.
 
     Examples
     --------
@@ -262,31 +287,75 @@ def lottery_ticket(
     >>> result = lottery_ticket(model, train, fraction=0.5, rounds=2)
     >>> [round(s, 2) for s in result.sparsities], round(sparsity(model), 2)
     ([0.29, 0.5], 0.5)
+
+    Rewinding to step 5 of 20: the ticket starts from the dense run's weights after 5 steps
+    and trains for the remaining 15.
+
+    >>> def train_from(m, start, checkpoint):
+    ...     opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    ...     for step in range(start + 1, 21):
+    ...         opt.zero_grad(); loss = nn.functional.cross_entropy(m(X), y); loss.backward(); opt.step()
+    ...         checkpoint(step)
+    ...     return step - start
+    >>> result = lottery_ticket(model, train_from, fraction=0.5, rewind_to=5)
+    >>> result.dense_result, result.ticket_result
+    (20, 15)
     """
     _prunable(model)
     if not callable(train):
         raise TypeError(f"train must be callable, got {type(train).__name__}")
     fraction = check.real(fraction, "fraction", low=0, high=1, high_open=True)
     check.integer(rounds, "rounds", low=1)
-    initial_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    if rewind_to is not None:
+        rewind_to = check.integer(rewind_to, "rewind_to", low=0)
+    initial_state = _snapshot(model)
+    rewind_state: Optional[dict[str, torch.Tensor]] = initial_state if not rewind_to else None
+
+    def run(start: int, record: bool) -> Any:
+        if rewind_to is None:
+            return train(model)
+        last = start
+
+        def checkpoint(iteration: int) -> None:
+            nonlocal last, rewind_state
+            iteration = check.integer(iteration, "the iteration passed to checkpoint")
+            if iteration <= start:
+                raise ValueError(
+                    f"the iteration passed to checkpoint must be > start = {start} "
+                    f"(the iteration finished, counted from start), got {iteration}"
+                )
+            last = iteration
+            if record and iteration == rewind_to and rewind_state is None:
+                rewind_state = _snapshot(model)
+
+        out = train(model, start=start, checkpoint=checkpoint)
+        if record and rewind_state is None:
+            reported = f"up to iteration {last}" if last > start else "no iteration"
+            raise ValueError(
+                f"rewind_to={rewind_to}, but train reported {reported} to checkpoint: "
+                f"it must call checkpoint(i) after each iteration i, including {rewind_to}"
+            )
+        return out
+
     masks: Optional[dict[str, torch.Tensor]] = None
     results: list[Any] = []
     sparsities: list[float] = []
     for r in range(1, rounds + 1):
         handles = apply_masks(model, masks) if masks is not None else []
         try:
-            results.append(train(model))
+            results.append(run(start=0 if r == 1 else rewind_to or 0, record=r == 1))
         finally:
             for h in handles:
                 h.remove()
         target = 1.0 - (1.0 - fraction) ** (r / rounds)
         masks = magnitude_prune(model, target, scope=scope)
         sparsities.append(1.0 - sum(int(m.sum()) for m in masks.values()) / sum(m.numel() for m in masks.values()))
-        model.load_state_dict(initial_state)  # rewind to theta_0
-    assert masks is not None
+        assert rewind_state is not None
+        model.load_state_dict(rewind_state)  # rewind to theta_0 or theta_k
+    assert masks is not None and rewind_state is not None
     handles = apply_masks(model, masks)
     try:
-        ticket_result = train(model)
+        ticket_result = run(start=rewind_to or 0, record=False)
     finally:
         for h in handles:
             h.remove()
@@ -297,5 +366,5 @@ def lottery_ticket(
         round_results=results,
         ticket_result=ticket_result,
         sparsities=sparsities,
+        rewind_state=rewind_state,
     )
-

@@ -1,8 +1,10 @@
 r"""Regularization: dropout, weight penalties and early stopping.
 
 Regularizers trade a little training fit for better generalization: dropout trains an
-ensemble of thinned networks, L1/L2 penalties shrink the weights, early stopping limits the
-number of steps. Normalization layers live in :mod:`companion.normalization` and pruning in
+ensemble of thinned networks, L1/L2 penalties shrink the weights (per layer with
+:func:`layer_penalty`), Fiedler regularization weakens the connectivity of the network's graph
+(:func:`fiedler_penalty`), early stopping limits the number of steps (on a quadratic, the
+filter :func:`gd_filter` against ridge's :func:`ridge_filter`). Normalization layers live in :mod:`companion.normalization` and pruning in
 :mod:`companion.pruning`; their names are re-exported here so that older imports keep working.
 """
 
@@ -30,6 +32,12 @@ __all__ = [
     "l1_penalty_grad",
     "l2_penalty",
     "l2_penalty_grad",
+    "layer_penalty",
+    "network_laplacian",
+    "fiedler",
+    "fiedler_penalty",
+    "gd_filter",
+    "ridge_filter",
 ]
 
 
@@ -235,8 +243,12 @@ def l2_penalty(params: ParamsLike, strength: float = 1.0) -> torch.Tensor:
         \frac{\partial \Omega_2}{\partial w_i} = \lambda w_i
 
     The factor :math:`\tfrac12` makes the gradient :math:`\lambda w`, so adding this penalty
-    to the loss is the same as ``torch.optim.SGD(..., weight_decay=strength)``. Its gradient
-    vanishes with the weight: L2 shrinks weights but rarely makes them exactly zero.
+    to the loss is the same as ``torch.optim.SGD(..., weight_decay=strength)`` (and as
+    ``torch.optim.Adam``'s ``weight_decay``, which is this coupled penalty). It is *not*
+    ``torch.optim.AdamW``'s decoupled decay: Adam rescales the penalty's gradient per
+    coordinate, AdamW shrinks every weight by the same factor :math:`1 - \text{lr}\,\lambda`.
+    Its gradient vanishes with the weight: L2 shrinks weights but rarely makes them exactly
+    zero.
 
     Parameters
     ----------
@@ -286,6 +298,373 @@ def l2_penalty_grad(w: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
     """
     check.float_tensor(w, "w")
     return check.real(strength, "strength") * w
+
+
+# ---------------------------------------------------------------------------------------------
+# per-layer penalties
+
+
+def layer_penalty(params: ParamsLike, coefficients: Sequence[float], p: float = 2.0) -> torch.Tensor:
+    r"""A weight penalty with its own coefficient for each layer.
+
+    .. math:: \Omega(W_1, \dots, W_L) = \sum_{l=1}^{L} \frac{c_l}{p} \sum_{i,j} |w^{[l]}_{ij}|^p,
+        \qquad \frac{\partial \Omega}{\partial w^{[l]}_{ij}} = c_l\, |w^{[l]}_{ij}|^{p-1}
+        \operatorname{sign}(w^{[l]}_{ij})
+
+    With all :math:`c_l = \lambda` it is :func:`l1_penalty` (``p=1``) or :func:`l2_penalty`
+    (``p=2``, the factor :math:`1/p` is that function's :math:`\tfrac12`). Different
+    coefficients put different pressure on different layers, e.g. more on a wide layer with
+    many weights than on a narrow output layer. In a network that is positively homogeneous in
+    each layer (ReLU, no normalization), scaling :math:`W_l` by :math:`a > 0` and
+    :math:`W_{l+1}` by :math:`1/a` (with the biases of layer :math:`l` scaled by :math:`a`)
+    leaves the function unchanged, so for ``p=2`` a penalty on one layer alone can be evaded
+    by moving the norm into its neighbour; on a two-layer network only the product
+    :math:`c_1 c_2` is not removable by such a rescaling.
+
+    Parameters
+    ----------
+    params : torch.Tensor, nn.Module or iterable of torch.Tensor
+        The layers' weights, in order. With a module, its parameters of 2 or more dimensions
+        (weights of linear and convolutional layers), in ``parameters()`` order.
+    coefficients : sequence of float
+        :math:`c_l \ge 0`, one per weight tensor.
+    p : float
+        The exponent, :math:`p \ge 1`.
+
+    Returns
+    -------
+    torch.Tensor, shape ()
+        Differentiable; add it to the loss.
+
+    Raises
+    ------
+    TypeError
+        If ``params`` holds something else than floating-point tensors, or ``coefficients`` is
+        not a sequence of real numbers.
+    ValueError
+        If ``params`` is empty, the number of coefficients differs from the number of weight
+        tensors, a coefficient is negative, or ``p < 1``.
+
+    Examples
+    --------
+    >>> w1, w2 = torch.tensor([[1.0, -2.0]]), torch.tensor([[3.0]])
+    >>> layer_penalty([w1, w2], [0.1, 1.0])             # 0.1/2 * 5 + 1/2 * 9
+    tensor(4.7500)
+    >>> layer_penalty([w1, w2], [0.1, 1.0], p=1)        # 0.1 * 3 + 1 * 3
+    tensor(3.3000)
+    """
+    tensors = _penalized(params)
+    if isinstance(coefficients, (str, bytes)) or not isinstance(coefficients, Sequence):
+        raise TypeError(f"coefficients must be a sequence of real numbers, got {type(coefficients).__name__}")
+    cs = [check.real(c, f"coefficients[{i}]", low=0) for i, c in enumerate(coefficients)]
+    if len(cs) != len(tensors):
+        raise ValueError(f"coefficients must hold one number per weight tensor ({len(tensors)}), got {len(cs)}")
+    p = check.real(p, "p", low=1)
+    return sum(c / p * t.abs().pow(p).sum() for c, t in zip(cs, tensors))  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------------------------
+# Fiedler regularization
+
+
+def _layer_chain(params: ParamsLike) -> list[torch.Tensor]:
+    """The weight matrices of consecutive fully connected layers, checked to chain."""
+    if isinstance(params, nn.Module):
+        tensors = [m.weight for m in params.modules() if isinstance(m, nn.Linear)]
+        if not tensors:
+            raise ValueError("params holds no nn.Linear layer")
+    else:
+        tensors = _penalized(params)
+    for i, w in enumerate(tensors):
+        if w.dim() != 2:
+            raise ValueError(f"params[{i}] must be a 2-D weight matrix (out, in), got shape {tuple(w.shape)}")
+        if i and w.shape[1] != tensors[i - 1].shape[0]:
+            raise ValueError(
+                f"params[{i}] has {w.shape[1]} inputs but params[{i - 1}] has {tensors[i - 1].shape[0]} outputs: "
+                "the layers must be consecutive"
+            )
+        if w.device != tensors[0].device:
+            raise ValueError("params must all live on one device")
+    return tensors
+
+
+def _offsets(weights: list[torch.Tensor]) -> list[int]:
+    sizes = [weights[0].shape[1]] + [w.shape[0] for w in weights]
+    out = [0]
+    for n in sizes:
+        out.append(out[-1] + n)
+    return out
+
+
+def network_laplacian(params: ParamsLike) -> torch.Tensor:
+    r"""Laplacian :math:`L = D - A` of a feed-forward network's weighted graph.
+
+    The vertices are the units of every layer (the inputs of the first layer, then each
+    layer's outputs, in order); layer :math:`l`'s weight :math:`w^{[l]}_{ij}` joins output
+    :math:`i` of layer :math:`l` to its input :math:`j` by an undirected edge of weight
+    :math:`|w^{[l]}_{ij}|`. Biases are not edges.
+
+    .. math:: A_{uv} = |w_{uv}|,\qquad D = \operatorname{diag}\Big(\sum_v A_{uv}\Big),
+        \qquad x^\top L x = \sum_{\text{edges } (u,v)} |w_{uv}|\,(x_u - x_v)^2 \ge 0
+
+    Parameters
+    ----------
+    params : torch.Tensor, nn.Module or iterable of torch.Tensor
+        Weight matrices of consecutive layers, shapes :math:`(n_1, n_0), (n_2, n_1), \dots`;
+        with a module, the weights of its ``nn.Linear`` layers in ``modules()`` order.
+
+    Returns
+    -------
+    torch.Tensor, shape (N, N), :math:`N = n_0 + n_1 + \dots + n_L`
+        Symmetric, rows summing to 0; differentiable in the weights.
+
+    Raises
+    ------
+    TypeError
+        If ``params`` holds something else than floating-point tensors.
+    ValueError
+        If ``params`` is empty, a weight is not 2-D, or the layers do not chain.
+
+    Examples
+    --------
+    >>> network_laplacian(torch.tensor([[2.0, -1.0]]))   # inputs 0, 1 -> output 2
+    tensor([[ 2.,  0., -2.],
+            [ 0.,  1., -1.],
+            [-2., -1.,  3.]])
+    """
+    weights = _layer_chain(params)
+    off = _offsets(weights)
+    adjacency = weights[0].new_zeros(off[-1], off[-1])
+    for l, w in enumerate(weights):
+        rows, cols = slice(off[l + 1], off[l + 2]), slice(off[l], off[l + 1])
+        adjacency[rows, cols] = w.abs()  # autograd records the copies into the slices
+        adjacency[cols, rows] = w.abs().T
+    return torch.diag(adjacency.sum(1)) - adjacency
+
+
+def fiedler(laplacian: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Fiedler value and vector of a graph Laplacian: its second-smallest eigenpair.
+
+    The eigenvalues of a Laplacian are :math:`0 = \lambda_1 \le \lambda_2 \le \dots`;
+    :math:`\lambda_2`, the *algebraic connectivity* (Fiedler, 1973), is 0 exactly when the
+    graph is disconnected, and by Courant–Fischer
+
+    .. math:: \lambda_2 = \min_{x \perp \mathbf 1,\ \lVert x \rVert = 1} x^\top L x
+        = \min_{x \perp \mathbf 1,\ \lVert x \rVert = 1} \sum_{(u,v)} A_{uv} (x_u - x_v)^2,
+
+    attained at the Fiedler vector :math:`v`. The sign of :math:`v` is fixed so that its
+    entry of largest magnitude is positive. Computed by :func:`torch.linalg.eigh` without
+    gradient (use :func:`fiedler_penalty` to differentiate).
+
+    Parameters
+    ----------
+    laplacian : torch.Tensor, shape (N, N)
+        Symmetric, :math:`N \ge 2`.
+
+    Returns
+    -------
+    value : torch.Tensor, shape ()
+    vector : torch.Tensor, shape (N,)
+        Unit norm, orthogonal to :math:`\mathbf 1` (up to rounding; for a disconnected graph,
+        a unit vector of the null space orthogonal to :math:`\mathbf 1`).
+
+    Raises
+    ------
+    TypeError
+        If ``laplacian`` is not a floating-point tensor.
+    ValueError
+        If it is not a symmetric square matrix of size at least 2.
+
+    Examples
+    --------
+    >>> K3 = torch.tensor([[2.0, -1, -1], [-1, 2, -1], [-1, -1, 2]])   # triangle K_3
+    >>> value, vector = fiedler(K3)
+    >>> round(float(value), 4)
+    3.0
+    """
+    check.float_tensor(laplacian, "laplacian")
+    if laplacian.dim() != 2 or laplacian.shape[0] != laplacian.shape[1] or laplacian.shape[0] < 2:
+        raise ValueError(f"laplacian must be a square matrix of size at least 2, got shape {tuple(laplacian.shape)}")
+    with torch.no_grad():
+        scale = float(laplacian.abs().max()) or 1.0
+        if not torch.allclose(laplacian, laplacian.T, rtol=0, atol=1e-6 * scale):
+            raise ValueError("laplacian must be symmetric")
+        values, vectors = torch.linalg.eigh(laplacian)
+        v = vectors[:, 1]
+        tol = 10 * len(v) * torch.finfo(laplacian.dtype).eps * scale
+        if float(values[1] - values[0]) <= tol:
+            # disconnected: the null space holds the constant vectors of each component and
+            # eigh returns any basis of it; take a null vector orthogonal to 1 (a column of the
+            # basis with 1 projected out, the one that keeps the most norm)
+            null = vectors[:, values - values[0] <= tol]
+            ones = torch.ones_like(v) / math.sqrt(len(v))
+            residual = null - ones[:, None] * (ones @ null)[None, :]
+            v = residual[:, residual.norm(dim=0).argmax()]
+            v = v / v.norm()
+        v = v * torch.sign(v[v.abs().argmax()])
+    return values[1].clamp_min(0.0), v
+
+
+def fiedler_penalty(
+    params: ParamsLike, strength: float = 1.0, vector: Optional[torch.Tensor] = None
+) -> torch.Tensor:
+    r"""Fiedler regularization (Tam & Dunson, 2020): penalize the network graph's connectivity.
+
+    The network is the weighted undirected graph of :func:`network_laplacian` (units as
+    vertices, :math:`|w_{uv}|` as edge weights). The penalty is
+
+    .. math:: \Omega(W) = \delta \sum_{(u,v)} |w_{uv}|\,(v_u - v_v)^2
+        \qquad\Big(= \delta\,\lambda_2(L)\ \text{when } v \text{ is the Fiedler vector of } L\Big),
+
+    with :math:`\delta` = ``strength``. With ``vector=None``, :math:`v` is the current
+    Fiedler vector of :func:`fiedler` (held constant), so the value *is*
+    :math:`\delta\lambda_2` and the gradient
+    :math:`\partial\Omega/\partial w_{uv} = \delta \operatorname{sign}(w_{uv}) (v_u - v_v)^2`
+    is the derivative of :math:`\delta\lambda_2` wherever :math:`\lambda_2` is a simple
+    eigenvalue (first-order perturbation of an eigenvalue). Given a fixed ``vector``, it is
+    the cheaper variational form that Tam & Dunson update only every few steps: a weighted L1
+    penalty whose weight on edge :math:`(u,v)` is :math:`(v_u - v_v)^2`; for a unit vector
+    orthogonal to :math:`\mathbf 1` its value is an upper bound on :math:`\delta\lambda_2`.
+
+    Unlike L1, which pulls every weight equally, it pulls hardest on the edges that cross the
+    graph's weakest cut (the vertices the Fiedler vector puts far apart), and not at all on
+    edges inside a part where :math:`v` is constant: it pushes the network towards weakly
+    connected parts. Since :math:`\lambda_2 \le \frac{N}{N-1}\min_u d_u`, the weakest cut can
+    be a single poorly connected unit (a constant input pixel, a dead unit); once the graph is
+    disconnected, :math:`\lambda_2 = 0` and the penalty stops acting.
+
+    Parameters
+    ----------
+    params : torch.Tensor, nn.Module or iterable of torch.Tensor
+        As in :func:`network_laplacian`.
+    strength : float
+        :math:`\delta \ge 0`.
+    vector : torch.Tensor, shape (N,), optional
+        The test vector :math:`v`; by default the current Fiedler vector.
+
+    Returns
+    -------
+    torch.Tensor, shape ()
+        Differentiable in the weights.
+
+    Raises
+    ------
+    TypeError
+        If ``params`` or ``vector`` is not made of floating-point tensors.
+    ValueError
+        If the layers do not chain (see :func:`network_laplacian`), ``strength < 0``, or
+        ``vector`` does not have one entry per unit or lives on another device.
+
+    Examples
+    --------
+    >>> w = torch.tensor([[1.0, 1.0]])           # a path: input 0 - output 2 - input 1
+    >>> round(float(fiedler_penalty(w)), 4)      # lambda_2 of the 3-vertex path is 1
+    1.0
+    """
+    strength = check.real(strength, "strength", low=0)
+    weights = _layer_chain(params)
+    off = _offsets(weights)
+    if vector is None:
+        _, v = fiedler(network_laplacian([w.detach() for w in weights]))
+    else:
+        v = check.float_tensor(vector, "vector").detach()
+        if v.shape != (off[-1],):
+            raise ValueError(f"vector must have shape ({off[-1]},), one entry per unit, got {tuple(v.shape)}")
+        check.same_device(v, "vector", weights[0], "params")
+    total = sum(
+        (w.abs() * (v[off[l + 1]:off[l + 2], None] - v[None, off[l]:off[l + 1]]).pow(2)).sum()
+        for l, w in enumerate(weights)
+    )
+    return strength * total  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------------------------
+# early stopping as approximate L2 (quadratic model)
+
+
+def _eigenvalues(eigenvalues: object) -> torch.Tensor:
+    lam = torch.as_tensor(eigenvalues) if not isinstance(eigenvalues, torch.Tensor) else eigenvalues
+    if not lam.dtype.is_floating_point:
+        lam = lam.to(torch.get_default_dtype())
+    if bool((lam < 0).any()):
+        raise ValueError("eigenvalues must be >= 0 (a convex quadratic)")
+    return lam
+
+
+def gd_filter(eigenvalues: Union[torch.Tensor, Sequence[float]], lr: float, steps: int) -> torch.Tensor:
+    r"""How much of each eigendirection :math:`t` steps of gradient descent from 0 have fitted.
+
+    On :math:`J(w) = \tfrac12 (w - w^\star)^\top H (w - w^\star)` with
+    :math:`H = Q \operatorname{diag}(\lambda_i) Q^\top`, gradient descent
+    :math:`w_{k+1} = w_k - \eta H (w_k - w^\star)` from :math:`w_0 = 0` gives
+    :math:`Q^\top w_t = \operatorname{diag}(f_i)\, Q^\top w^\star` with
+
+    .. math:: f_i = 1 - (1 - \eta\lambda_i)^t .
+
+    Compare :func:`ridge_filter`: early stopping after :math:`t` steps acts like an L2
+    penalty with :math:`\alpha \approx 1/(\eta t)`.
+
+    Parameters
+    ----------
+    eigenvalues : torch.Tensor or sequence of float, shape (n,)
+        :math:`\lambda_i \ge 0`.
+    lr : float
+        :math:`\eta > 0`.
+    steps : int
+        :math:`t \ge 0`.
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+
+    Raises
+    ------
+    ValueError
+        If an eigenvalue is negative, ``lr <= 0`` or ``steps < 0``.
+
+    Examples
+    --------
+    >>> gd_filter([0.0, 0.5, 1.0], lr=1.0, steps=2)
+    tensor([0.0000, 0.7500, 1.0000])
+    """
+    lr = check.real(lr, "lr", low=0, low_open=True)
+    steps = check.integer(steps, "steps", low=0)
+    lam = _eigenvalues(eigenvalues)
+    return 1 - (1 - lr * lam) ** steps
+
+
+def ridge_filter(eigenvalues: Union[torch.Tensor, Sequence[float]], alpha: float) -> torch.Tensor:
+    r"""How much of each eigendirection the L2-penalized minimum keeps.
+
+    Minimizing :math:`\tfrac12 (w - w^\star)^\top H (w - w^\star) + \tfrac{\alpha}{2}\lVert w\rVert^2`
+    gives :math:`\tilde w = (H + \alpha I)^{-1} H w^\star`, i.e. in the eigenbasis of :math:`H`
+
+    .. math:: f_i = \frac{\lambda_i}{\lambda_i + \alpha}.
+
+    Parameters
+    ----------
+    eigenvalues : torch.Tensor or sequence of float, shape (n,)
+        :math:`\lambda_i \ge 0`.
+    alpha : float
+        :math:`\alpha > 0`.
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+
+    Raises
+    ------
+    ValueError
+        If an eigenvalue is negative or ``alpha <= 0``.
+
+    Examples
+    --------
+    >>> ridge_filter([0.0, 1.0, 3.0], alpha=1.0)
+    tensor([0.0000, 0.5000, 0.7500])
+    """
+    alpha = check.real(alpha, "alpha", low=0, low_open=True)
+    lam = _eigenvalues(eigenvalues)
+    return lam / (lam + alpha)
 
 
 # ---------------------------------------------------------------------------------------------

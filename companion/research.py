@@ -7,6 +7,14 @@ directions. :class:`ReadingPlan` budgets the time to read one paper (a short tri
 comprehension pass, then mostly critical thinking), and :class:`Hypothesis` and
 :class:`ResearchLog` keep the (problem, solution) hypotheses of one research question,
 moving on to the next candidate solution whenever one is refuted.
+
+Three checks serve the written deliverables of research: :func:`check_related_work` checks the
+structure and the citations of a related-work paragraph written from a chessboard,
+:class:`ReviewForm` holds a review on a conference-style form and checks that it is complete,
+specific and consistent with the reading plan, and :func:`check_experiment` recomputes the
+paired statistics of an experiment and checks that its stated conclusion follows from them.
+Each returns a report that lists one :class:`Finding` per broken rule. None of them can tell
+whether the writing is *true* or the ideas good; they catch the mechanical mistakes.
 """
 
 from __future__ import annotations
@@ -14,9 +22,10 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Callable, ClassVar, Iterable, Mapping, NamedTuple, Optional, Sequence, Union
 
 from companion import _validate
+from companion.stats import PairedTTestResult, paired_t_test
 
 if TYPE_CHECKING:  # imported lazily at run time: importing companion.research stays cheap
     import matplotlib.axes
@@ -26,11 +35,25 @@ if TYPE_CHECKING:  # imported lazily at run time: importing companion.research s
 __all__ = [
     "Chessboard",
     "Evidence",
+    "ExperimentReport",
+    "Finding",
     "Hypothesis",
     "ReadingPass",
     "ReadingPlan",
+    "RelatedWorkReport",
     "ResearchLog",
+    "ReviewForm",
+    "ReviewReport",
+    "check_experiment",
+    "check_related_work",
+    "AXIS_SCALE",
+    "CONCLUSIONS",
+    "CONFIDENCE_SCALE",
     "EVIDENCE_KINDS",
+    "EXPERIMENT_RULES",
+    "OVERALL_SCALE",
+    "RELATED_WORK_RULES",
+    "REVIEW_RULES",
     "STATUSES",
 ]
 
@@ -1309,3 +1332,919 @@ class ResearchLog:
 
     def __str__(self) -> str:
         return self.report()
+
+
+# --------------------------------------------------------------------------------------
+# written deliverables: checks that a program can make
+# --------------------------------------------------------------------------------------
+
+
+class Finding(NamedTuple):
+    """One failed rule of a written deliverable: the rule's name and what is wrong."""
+
+    rule: str
+    message: str
+
+
+def _report_text(kind: str, failures: Sequence[Finding], summary: str) -> str:
+    if not failures:
+        return f"{kind}: all checks pass ({summary})"
+    lines = [f"{kind}: {len(failures)} problem{'s' if len(failures) > 1 else ''} ({summary})"]
+    lines += [f"- [{f.rule}] {f.message}" for f in failures]
+    return "\n".join(lines)
+
+
+#: The rules of :func:`check_related_work`, in the order they are checked.
+class _RuleReport:
+    """What the three report classes share: ``failures`` sorted by a tuple of rule names."""
+
+    failures: tuple[Finding, ...]
+    _RULE_ORDER: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether every rule holds."""
+        return not self.failures
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The names of the broken rules, each once, in the order of the rules' tuple."""
+        broken = {f.rule for f in self.failures}
+        return tuple(r for r in self._RULE_ORDER if r in broken)
+
+
+def _by_rule(failures: list[Finding], rules: tuple[str, ...]) -> tuple[Finding, ...]:
+    """``failures`` in the order of ``rules`` (stable within a rule)."""
+    order = {r: i for i, r in enumerate(rules)}
+    return tuple(sorted(failures, key=lambda f: order[f.rule]))
+
+
+RELATED_WORK_RULES: tuple[str, ...] = (
+    "syntax", "keys", "structure", "count", "opening", "grouping", "uncited", "gap", "on-topic",
+)
+
+#: A MyST citation role: ``{cite}`a` ``, ``{cite:p}`a,b` ``, ``{cite:t}`a` `` ...
+_CITE_ROLE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]*)`")
+_OTHER_CITATIONS = (
+    (re.compile(r"\[-?@[\w:./-]+"), "a Pandoc citation [@key]"),
+    (re.compile(r"\\cite[a-z]*\s*(?:\[[^\]]*\])*\s*\{[^}]*\}"), "a LaTeX \\cite{...}"),
+    (re.compile(r"\{cite(?::[a-z]+)?\}(?!`)"), "a {cite} role without its `key` in backticks"),
+)
+_ABBREVIATIONS = frozenset({
+    "al", "e.g", "i.e", "cf", "fig", "figs", "sec", "sect", "eq", "eqs", "eqn", "vs", "resp",
+    "approx", "p", "pp", "ch", "tab", "alg", "app", "thm", "dr", "mr", "ms", "prof", "ref", "refs",
+})
+_BOUNDARY = re.compile(r"[.!?][\"')\]]*\s+(?=[A-Z\x00])")
+_ET_AL = re.compile(r"\b[A-Z][\w'-]*\s+et\s+al\b\.?")
+_AUTHOR_YEAR = re.compile(r"\b[A-Z][\w'-]+\s+\((?:19|20)\d{2}[a-z]?\)|\([A-Z][\w'-]+(?:\s+et\s+al\.?)?,\s*(?:19|20)\d{2}[a-z]?\)")
+_GAP_WORDS = frozenset({
+    "no", "not", "none", "never", "nobody", "neither", "nor", "gap", "open", "unexplored",
+    "untested", "unstudied", "unknown", "absent", "missing", "lack", "lacks", "lacking", "nothing",
+})
+
+
+def _sentences(text: str) -> list[tuple[str, list[str]]]:
+    """Split a paragraph into sentences, each with the keys it cites (in order, repeats kept).
+
+    Citation roles are set aside first (a key may contain a dot). A sentence ends at ``.``,
+    ``!`` or ``?`` (optionally followed by closing quotes, parentheses or brackets), then
+    white space, then an upper-case letter or a citation role; a full stop right after one of
+    :data:`_ABBREVIATIONS` (``et al.``, ``e.g.``, ``Fig.`` ...) or after a single capital
+    letter (an initial) does not end a sentence.
+    """
+    roles: list[str] = []
+
+    def stash(match: "re.Match[str]") -> str:
+        roles.append(match.group(0))
+        return f"\x00{len(roles) - 1}\x00"
+
+    protected = _CITE_ROLE.sub(stash, text)
+    pieces, start = [], 0
+    for match in _BOUNDARY.finditer(protected):
+        before = protected[start:match.start()]
+        word = re.search(r"([A-Za-z.]+)$", before)
+        token = word.group(1).lower().strip(".") if word else ""
+        initial = bool(word) and len(word.group(1)) == 1 and word.group(1).isupper()
+        if token in _ABBREVIATIONS or initial:
+            continue
+        pieces.append(protected[start:match.end()])
+        start = match.end()
+    pieces.append(protected[start:])
+    out = []
+    for piece in pieces:
+        piece = " ".join(piece.split())
+        if not piece:
+            continue
+        keys = []
+        for index in re.findall(r"\x00(\d+)\x00", piece):
+            role = _CITE_ROLE.match(roles[int(index)])
+            assert role is not None
+            keys += [k.strip() for k in role.group(1).split(",") if k.strip()]
+        restored = re.sub(r"\x00(\d+)\x00", lambda m: roles[int(m.group(1))], piece)
+        out.append((restored, keys))
+    return out
+
+
+def _plain(sentence: str) -> str:
+    """A sentence without its citation roles, lower case, hyphens as spaces, spaces collapsed."""
+    return " ".join(_CITE_ROLE.sub(" ", sentence).lower().replace("-", " ").split())
+
+
+def _names(label: str, plain: str) -> int:
+    """Where ``label`` (or its singular/plural) first occurs in ``plain`` as whole words; -1 if not."""
+    norm = " ".join(label.lower().replace("-", " ").split())
+    forms = {norm, norm + "s"} | ({norm[:-1]} if norm.endswith("s") and len(norm) > 1 else set())
+    found = [m.start() for form in forms for m in re.finditer(rf"(?<![a-z0-9]){re.escape(form)}(?![a-z0-9])", plain)]
+    return min(found) if found else -1
+
+
+@dataclass(frozen=True)
+class RelatedWorkReport(_RuleReport):
+    """What :func:`check_related_work` found.
+
+    Attributes
+    ----------
+    failures : tuple of Finding
+        One ``(rule, message)`` per broken rule instance, in the order of
+        :data:`RELATED_WORK_RULES`; empty when every rule holds.
+    sentences : tuple of str
+        The paragraph, split into sentences.
+    cited : tuple of str
+        The distinct keys cited, in order of first citation.
+    problem : str or None
+        The problem of the paragraph (given, or read from the opening sentence).
+    gap : (str, str) or None
+        The gap named by the last sentence, if one was found.
+    """
+
+    failures: tuple[Finding, ...]
+    sentences: tuple[str, ...]
+    cited: tuple[str, ...]
+    problem: Optional[str]
+    gap: Optional[tuple[str, str]]
+
+    _RULE_ORDER: ClassVar[tuple[str, ...]] = RELATED_WORK_RULES
+
+    def __str__(self) -> str:
+        gap = f"gap {self.gap[0]} x {self.gap[1]}" if self.gap else "no gap found"
+        summary = f"{len(self.sentences)} sentences, {len(self.cited)} papers cited, {gap}"
+        return _report_text("related work", self.failures, summary)
+
+
+def check_related_work(
+    text: str,
+    board: Chessboard,
+    problem: Optional[str] = None,
+    *,
+    gap: Optional[tuple[str, str]] = None,
+    min_papers: int = 5,
+) -> RelatedWorkReport:
+    r"""Check the structure and the citations of a related-work paragraph written from a chessboard.
+
+    The paragraph is MyST Markdown, as on the pages of this book: papers are cited with the
+    roles ``{cite:t}`key``` (textual, "Goyal et al. (2017)"), ``{cite:p}`key``` (in
+    parentheses) or ``{cite}`a,b```, several keys separated by commas. It is split into
+    sentences (a sentence ends at ``.``, ``!`` or ``?`` followed by white space and a capital
+    letter or a citation; ``et al.``, ``e.g.``, ``Fig.`` and initials do not end one). Labels
+    of the board are matched in a sentence's text outside its citations, ignoring case,
+    hyphens (``large-batch`` = ``large batch``) and a plural ``s``. The rules, each checked
+    deterministically:
+
+    ``syntax``
+        No other citation syntax: a Pandoc ``[@key]``, a LaTeX ``\cite{key}`` or a role
+        without its backticks would not render in the book.
+    ``keys``
+        Every cited key is a paper on ``board``. A key that the bibliography holds but the
+        board skipped (a textbook or a talk, see :attr:`Chessboard.skipped`) is reported as
+        such; for an unknown key the message suggests the closest keys of the board.
+    ``structure``
+        At least three sentences: the problem, the work on it, the gap.
+    ``count``
+        At least ``min_papers`` distinct papers of the board are cited.
+    ``opening``
+        The first sentence names the problem (``problem``, or, when ``problem`` is None, a row
+        of the board: the row named earliest in the first sentence becomes the problem).
+    ``grouping``
+        Every sentence that cites two or more papers of the board groups them: the papers it
+        cites share at least one problem or at least one method,
+
+        .. math::
+
+            \bigcap_{k \in \mathrm{cited}} \mathrm{problems}(k) \neq \emptyset
+            \quad\text{or}\quad
+            \bigcap_{k \in \mathrm{cited}} \mathrm{methods}(k) \neq \emptyset .
+    ``uncited``
+        A sentence that names authors by hand, "Smith et al.", "Smith (2019)" or
+        "(Smith, 2019)", also cites a key of theirs: a key that starts with the name, in lower
+        case, as the keys of ``references.bib`` do (``smith2019...``). Better still, let the
+        role write the names: ``{cite:t}`key``` renders "Smith et al. (2019)".
+    ``gap``
+        The last sentence names a gap of the board, its problem and its method
+        (``gap``, if given; otherwise any empty cell ``(problem, m)`` of the problem's row),
+        and says that it is empty: it contains one of the words *no, not, none, never,
+        nobody, neither, nor, gap, open, unexplored, untested, unstudied, unknown, absent,
+        missing, lack(s/ing), nothing*.
+    ``on-topic``
+        Every cited paper is about the problem or uses the method of the gap: it sits in
+        the problem's row or in the gap's column (checked only when both are known).
+
+    What no program can check: whether the sentences describe the papers truthfully,
+    whether the grouping is the most illuminating one, and whether the gap is worth
+    working on (see the three kinds of gaps of the chessboard page). These rules catch the
+    mechanical mistakes, so that a reader can spend their time on those questions.
+
+    Parameters
+    ----------
+    text : str
+        The paragraph.
+    board : Chessboard
+        The board the paragraph is written from.
+    problem : str, optional
+        The problem (a row of ``board``) the paragraph is about.
+    gap : (str, str), optional
+        The gap the paragraph must end on; its problem must be ``problem`` when both are given.
+    min_papers : int, default 5
+        The least number of distinct papers to cite.
+
+    Returns
+    -------
+    RelatedWorkReport
+        ``report.ok`` is True when every rule holds; ``str(report)`` lists what is wrong.
+
+    Raises
+    ------
+    TypeError
+        If ``text`` is not a str, ``board`` not a :class:`Chessboard`, ``problem`` not a
+        str, ``gap`` not a pair of str, or ``min_papers`` not an int.
+    ValueError
+        If ``text`` is blank, ``problem`` is not a row of ``board``, ``gap`` is not a gap of
+        ``board`` or is in another row than ``problem``, or ``min_papers`` < 1.
+
+    Examples
+    --------
+    >>> board = Chessboard()
+    >>> board.add("goyal2017accurate", "large-batch training", ["learning-rate schedules", "stochastic gradient"])
+    >>> board.add("you2017large", "large-batch training", "adaptive learning rates")
+    >>> board.add("martens2010deep", "optimization", "second-order methods")
+    >>> text = ('Large-batch training needs new learning-rate rules. '
+    ...         'Warmup and the linear scaling rule {cite:p}`goyal2017accurate` and layer-wise '
+    ...         'adaptive rates {cite:p}`you2017large` keep its accuracy. '
+    ...         'Second-order methods {cite:p}`martens2010deep` have not been tried on large-batch training.')
+    >>> report = check_related_work(text, board, min_papers=3)
+    >>> report.ok, report.problem, report.gap
+    (True, 'large-batch training', ('large-batch training', 'second-order methods'))
+    >>> print(check_related_work(text.replace("{cite:p}`you2017large`", "(You et al., 2017)"), board, min_papers=3))
+    related work: 2 problems (3 sentences, 2 papers cited, gap large-batch training x second-order methods)
+    - [count] 2 distinct papers of the board are cited, at least 3 are needed
+    - [uncited] sentence 2 names authors by hand ('(You et al., 2017)') but cites no key of theirs: cite the paper with {cite:t}`key` or {cite:p}`key`
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str (the paragraph), got {type(text).__name__}")
+    if not text.strip():
+        raise ValueError("text must not be blank: write the paragraph")
+    if not isinstance(board, Chessboard):
+        raise TypeError(f"board must be a Chessboard, got {type(board).__name__}")
+    if problem is not None:
+        problem = board._check_row(problem)
+    if gap is not None:
+        if not (isinstance(gap, tuple) and len(gap) == 2 and all(isinstance(g, str) for g in gap)):
+            raise TypeError(f"gap must be a (problem, method) pair of str, got {gap!r}")
+        gap = (board._check_row(gap[0]), board._check_col(gap[1]))
+        if board.cell(*gap):
+            raise ValueError(f"gap {gap} is not a gap of the board: it holds {', '.join(board.cell(*gap))}")
+        if problem is not None and gap[0] != problem:
+            raise ValueError(f"gap {gap} is not in the row of problem {problem!r}")
+        problem = gap[0] if problem is None else problem
+    min_papers = _validate.integer(min_papers, "min_papers", low=1)
+
+    failures: list[Finding] = []
+    split = _sentences(text)
+    sentences = [s for s, _ in split]
+    plains = [_plain(s) for s in sentences]
+
+    # syntax
+    for i, sentence in enumerate(sentences, 1):
+        outside = _CITE_ROLE.sub(" ", sentence)
+        for pattern, what in _OTHER_CITATIONS:
+            for match in pattern.finditer(outside):
+                failures.append(Finding("syntax", f"sentence {i} has {what} ({match.group(0)!r}), which the book does not render: "
+                                                  "write {cite:t}`key` or {cite:p}`key`"))
+
+    # keys
+    cited: list[str] = []
+    for _, keys in split:
+        cited += [k for k in keys if k not in cited]
+    on_board = [k for k in cited if k in board]
+    for key in cited:
+        if key in board:
+            continue
+        if key in board.skipped:
+            failures.append(Finding("keys", f"{key!r} is a textbook or a talk (the board skips it): "
+                                            "cite research papers that sit on the board"))
+        else:
+            import difflib
+
+            close = difflib.get_close_matches(key, board.keys, n=2, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+            failures.append(Finding("keys", f"{key!r} is not a key of the bibliography{hint}"))
+
+    # structure
+    if len(sentences) < 3:
+        failures.append(Finding("structure", f"the paragraph has {len(sentences)} sentence{'s' if len(sentences) != 1 else ''}; "
+                                             "it needs at least 3: the problem, the work on it, the gap"))
+
+    # count
+    if len(on_board) < min_papers:
+        failures.append(Finding("count", f"{len(on_board)} distinct papers of the board are cited, at least {min_papers} are needed"))
+
+    # opening
+    if problem is None:
+        named = [(_names(p, plains[0]), -len(p), p) for p in board.problems if _names(p, plains[0]) >= 0]
+        if named:
+            problem = min(named)[2]
+        else:
+            failures.append(Finding("opening", "the first sentence names no problem of the board; open with the problem, "
+                                               f"one of: {', '.join(board.problems)}"))
+    elif _names(problem, plains[0]) < 0:
+        failures.append(Finding("opening", f"the first sentence does not name the problem {problem!r}: open with it"))
+
+    # grouping
+    for i, (_, keys) in enumerate(split, 1):
+        papers = list(dict.fromkeys(k for k in keys if k in board))
+        if len(papers) < 2:
+            continue
+        common_p = set.intersection(*(set(board.paper(k)[0]) for k in papers))
+        common_m = set.intersection(*(set(board.paper(k)[1]) for k in papers))
+        if not common_p and not common_m:
+            detail = "; ".join(f"{k}: {', '.join(board.paper(k)[0])} x {', '.join(board.paper(k)[1])}" for k in papers)
+            failures.append(Finding("grouping", f"sentence {i} cites {', '.join(papers)}, which share no problem and no method "
+                                                f"({detail}): group papers by a common problem or method, or split the sentence"))
+
+    # uncited
+    for i, (sentence, keys) in enumerate(split, 1):
+        outside = _CITE_ROLE.sub(" ", sentence)
+        for match in [*_AUTHOR_YEAR.finditer(outside), *_ET_AL.finditer(outside)]:
+            name = re.sub(r"[^a-z0-9]", "", re.search(r"[A-Z][\w'-]*", match.group(0)).group(0).lower())  # type: ignore[union-attr]
+            if not any(re.sub(r"[^a-z0-9]", "", k.lower()).startswith(name) for k in keys):
+                failures.append(Finding("uncited", f"sentence {i} names authors by hand ({match.group(0)!r}) but cites no key "
+                                                   f"of theirs: cite the paper with {{cite:t}}`key` or {{cite:p}}`key`"))
+                break
+
+    # gap
+    found_gap: Optional[tuple[str, str]] = None
+    if problem is not None and len(sentences) >= 2:
+        last = plains[-1]
+        row_gaps = [m for p, m in board.gaps() if p == problem]
+        named_methods = [m for m in board.methods if _names(m, last) >= 0]
+        candidates = [m for m in named_methods if m in row_gaps]
+        if gap is not None:
+            candidates = [m for m in candidates if m == gap[1]]
+        if _names(problem, last) < 0:
+            failures.append(Finding("gap", f"the last sentence does not name the problem {problem!r}: "
+                                           "end on the gap, its problem and its method"))
+        if not candidates:
+            if gap is not None:
+                failures.append(Finding("gap", f"the last sentence does not name the method of the gap {gap[1]!r}"))
+            elif named_methods:
+                filled = "; ".join(f"{problem} x {m} holds {', '.join(board.cell(problem, m))}" for m in named_methods)
+                failures.append(Finding("gap", f"the last sentence names no empty cell of the row {problem!r} ({filled})"))
+            elif row_gaps:
+                failures.append(Finding("gap", "the last sentence names no method of the board: end on a gap of the row "
+                                               f"{problem!r}, e.g. {', '.join(row_gaps[:3])}"))
+            else:
+                failures.append(Finding("gap", f"the row {problem!r} has no gap: the paragraph cannot end on one"))
+        else:
+            found_gap = (problem, min(candidates, key=lambda m: _names(m, last)))
+            if not set(last.split()) & _GAP_WORDS:
+                failures.append(Finding("gap", f"the last sentence names {found_gap[1]!r} but does not say that the cell is empty "
+                                               "(no word such as 'no', 'not', 'open', 'unexplored')"))
+
+    # on-topic
+    if problem is not None and found_gap is not None:
+        for key in on_board:
+            ps, ms = board.paper(key)
+            if problem not in ps and found_gap[1] not in ms:
+                failures.append(Finding("on-topic", f"{key} ({', '.join(ps)} x {', '.join(ms)}) is neither about {problem!r} "
+                                                    f"nor uses {found_gap[1]!r}: leave it out, or say why it matters here"))
+
+    return RelatedWorkReport(_by_rule(failures, RELATED_WORK_RULES), tuple(sentences), tuple(cited), problem, found_gap)
+
+
+#: The scale of soundness, presentation and contribution on the review form (as NeurIPS's).
+AXIS_SCALE: dict[int, str] = {1: "poor", 2: "fair", 3: "good", 4: "excellent"}
+#: The scale of the overall score on the review form (as NeurIPS's).
+OVERALL_SCALE: dict[int, str] = {
+    1: "very strong reject", 2: "strong reject", 3: "reject", 4: "borderline reject", 5: "borderline accept",
+    6: "weak accept", 7: "accept", 8: "strong accept", 9: "very strong accept", 10: "award quality",
+}
+#: The scale of the reviewer's confidence on the review form (as NeurIPS's).
+CONFIDENCE_SCALE: dict[int, str] = {
+    1: "an educated guess", 2: "willing to defend, but may have missed central parts",
+    3: "fairly confident", 4: "confident, but not absolutely certain", 5: "absolutely certain",
+}
+
+#: The rules of :meth:`ReviewForm.check`, in the order they are checked.
+REVIEW_RULES: tuple[str, ...] = ("summary", "strengths", "weaknesses", "questions", "scores", "confidence", "time")
+
+_PASSES: tuple[str, ...] = ("triage", "skim", "critical")
+#: A place in a paper: "Section 3.2", "Sec. 4", "§2", "Figure 1", "Fig. 3b", "Table 2", "Eq. (5)",
+#: "Equation 2", "Algorithm 1", "Appendix B", "Theorem 1", "Lemma 2", "page 4", "line 120".
+_LOCATION = re.compile(
+    r"(?:(?i:\b(?:sections?|sec|sect|figures?|figs?|tables?|tab|equations?|eqs?|eqn|algorithms?|alg|"
+    r"appendix|appendices|app|theorems?|thm|lemmas?|propositions?|prop|corollary|definitions?|def|"
+    r"pages?|pp?|lines?|l))\.?|§)\s*\(?(?:\d+(?:\.\d+)*|[A-Z](?:\.\d+)*)\b"
+)
+
+
+def _items(value: object, name: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise TypeError(f"{name} must be a list of str (one item per point), got a single str")
+    try:
+        items = list(value)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(f"{name} must be a list of str, got {type(value).__name__}") from None
+    return tuple(_validate.text(item, f"each item of {name}") for item in items)
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"[A-Za-z0-9][\w'-]*", text))
+
+
+@dataclass(frozen=True)
+class ReviewReport(_RuleReport):
+    """What :meth:`ReviewForm.check` found.
+
+    Attributes
+    ----------
+    failures : tuple of Finding
+        One ``(rule, message)`` per problem, in the order of :data:`REVIEW_RULES`; empty
+        when the form passes.
+    plan : ReadingPlan
+        The reading plan the times were compared with.
+    """
+
+    failures: tuple[Finding, ...]
+    plan: ReadingPlan
+
+    _RULE_ORDER: ClassVar[tuple[str, ...]] = REVIEW_RULES
+
+    def __str__(self) -> str:
+        return _report_text("review", self.failures, f"plan: {self.plan.total_minutes:.0f} min for {self.plan.pages} pages")
+
+
+@dataclass(frozen=True)
+class ReviewForm:
+    r"""A review of one paper on a conference-style form, with the time spent on each reading pass.
+
+    The fields follow the NeurIPS reviewer form: a summary, strengths, weaknesses and
+    questions for the authors; soundness, presentation and contribution on
+    :data:`AXIS_SCALE` (1 poor to 4 excellent); an overall score on :data:`OVERALL_SCALE`
+    (1 very strong reject to 10 award quality, 6 = weak accept); the reviewer's confidence on
+    :data:`CONFIDENCE_SCALE` (1 to 5). ``minutes`` records the time of the three passes of
+    :class:`ReadingPlan` (triage, skim, critical).
+
+    The constructor checks types and ranges (and raises); :meth:`check` checks the content
+    with the rules below and returns a :class:`ReviewReport`; :meth:`to_markdown` renders the
+    review. A program can check that a review is *complete, specific and consistent*: that
+    each weakness points to a place in the paper, that the scores do not contradict each
+    other, that the reading followed the plan. It cannot check that the summary is accurate,
+    that a weakness is real, that a question matters, or that the scores are fair: that is
+    the job of the area chair, and of the reviewer's own critical pass.
+
+    Attributes
+    ----------
+    paper : str
+        The paper reviewed (its citation key, or its title).
+    pages : int
+        Pages read, for the :class:`ReadingPlan` (>= 1).
+    summary : str
+        What the paper claims and does, in the reviewer's words.
+    strengths, weaknesses, questions : list of str
+        One item per point.
+    soundness, presentation, contribution : int
+        1 to 4.
+    overall : int
+        1 to 10.
+    confidence : int
+        1 to 5.
+    minutes : dict of str to float
+        Minutes spent on ``"triage"``, ``"skim"`` and ``"critical"`` (all three keys, each
+        >= 0).
+
+    Raises
+    ------
+    TypeError
+        If a text field is not a str, a list field is a str or not iterable, a score is not
+        an int (a bool is refused), or ``minutes`` is not a mapping of real numbers.
+    ValueError
+        If a text is blank, a score is out of its range, or ``minutes`` lacks a pass, has an
+        unknown one, or holds a negative or non-finite time.
+
+    Examples
+    --------
+    >>> form = ReviewForm(
+    ...     paper="goyal2017accurate", pages=12,
+    ...     summary=("The paper trains ResNet-50 on ImageNet with mini-batches of up to 8192 images "
+    ...              "without losing accuracy, by scaling the learning rate linearly with the batch "
+    ...              "size and ramping it up gradually over the first epochs."),
+    ...     strengths=["A simple rule that practitioners can apply at once."],
+    ...     weaknesses=["The warmup length of Section 2.2 is chosen by hand, with no rule for other models."],
+    ...     questions=["How long must the warmup be for a batch of 16k?"],
+    ...     soundness=3, presentation=4, contribution=3, overall=7, confidence=3,
+    ...     minutes={"triage": 15, "skim": 80, "critical": 200})
+    >>> form.check().ok
+    True
+    >>> print(form.to_markdown().splitlines()[0])
+    **Review of goyal2017accurate**
+    """
+
+    paper: str
+    pages: int
+    summary: str
+    strengths: Sequence[str]
+    weaknesses: Sequence[str]
+    questions: Sequence[str]
+    soundness: int
+    presentation: int
+    contribution: int
+    overall: int
+    confidence: int
+    minutes: Mapping[str, float]
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "paper", _validate.text(self.paper, "paper"))
+        set_(self, "pages", _validate.integer(self.pages, "pages", low=1))
+        set_(self, "summary", _validate.text(self.summary, "summary"))
+        for name in ("strengths", "weaknesses", "questions"):
+            set_(self, name, _items(getattr(self, name), name))
+        for name, scale in (("soundness", AXIS_SCALE), ("presentation", AXIS_SCALE), ("contribution", AXIS_SCALE),
+                            ("overall", OVERALL_SCALE), ("confidence", CONFIDENCE_SCALE)):
+            set_(self, name, _validate.integer(getattr(self, name), name, low=min(scale), high=max(scale)))
+        if not isinstance(self.minutes, Mapping):
+            raise TypeError(f"minutes must be a dict of pass name to minutes, got {type(self.minutes).__name__}")
+        unknown = [k for k in self.minutes if k not in _PASSES]
+        if unknown:
+            raise ValueError(f"minutes has unknown passes {unknown}; the passes are {list(_PASSES)}")
+        lacking = [k for k in _PASSES if k not in self.minutes]
+        if lacking:
+            raise ValueError(f"minutes lacks the passes {lacking} (write 0 for a pass you skipped)")
+        set_(self, "minutes", {k: _validate.real(self.minutes[k], f"minutes[{k!r}]", low=0) for k in _PASSES})
+
+    def check(self, plan: Optional[ReadingPlan] = None, *, tolerance: float = 0.1) -> ReviewReport:
+        r"""Check the form; return every problem found.
+
+        The rules, each deterministic:
+
+        ``summary``
+            30 to 300 words.
+        ``strengths``
+            At least one, each of at least 5 words.
+        ``weaknesses``
+            At least one, each *specific*: at least 8 words and a place in the paper
+            ("Section 3.2", "Fig. 2", "Table 1", "Eq. (4)", "Algorithm 1", "Appendix B",
+            "Theorem 1", "page 5", "line 120" ...), so that the authors can find what is meant.
+        ``questions``
+            At least one, each ending with a question mark.
+        ``scores``
+            The overall score agrees with the others: an accept (overall >= 6) needs
+            soundness >= 3 and no axis at 1 ("poor"); a reject (overall <= 4) needs an axis
+            at 2 or below, the reason for the reject; a strong accept (>= 8) needs at least as
+            many strengths as weaknesses, and a clear reject (<= 3) at least as many
+            weaknesses as strengths.
+        ``confidence``
+            A confidence of 4 or 5 needs a critical pass of at least half its budget: one
+            cannot be confident about a paper one has only skimmed.
+        ``time``
+            Every pass took some time; the triage and the critical pass stay within
+            :math:`(1 + \text{tolerance})` times their budgets, and
+            :meth:`ReadingPlan.assess` finds nothing wrong with the comprehension time
+            (its share and its budget).
+
+        Parameters
+        ----------
+        plan : ReadingPlan, optional
+            The plan to compare the times with (default: ``ReadingPlan(self.pages)``).
+        tolerance : float, default 0.1
+            The slack on each budget, as a fraction.
+
+        Returns
+        -------
+        ReviewReport
+
+        Raises
+        ------
+        TypeError
+            If ``plan`` is not a :class:`ReadingPlan` or ``tolerance`` not a number.
+        ValueError
+            If ``tolerance`` is negative.
+        """
+        plan = ReadingPlan(self.pages) if plan is None else plan
+        if not isinstance(plan, ReadingPlan):
+            raise TypeError(f"plan must be a ReadingPlan, got {type(plan).__name__}")
+        tolerance = _validate.real(tolerance, "tolerance", low=0)
+        failures: list[Finding] = []
+
+        words = _words(self.summary)
+        if not 30 <= words <= 300:
+            failures.append(Finding("summary", f"the summary has {words} words; write 30 to 300: what the paper claims, "
+                                               "how it supports the claim, and what it finds"))
+        if not self.strengths:
+            failures.append(Finding("strengths", "list at least one strength: every paper that is worth a review has one"))
+        for i, item in enumerate(self.strengths, 1):
+            if _words(item) < 5:
+                failures.append(Finding("strengths", f"strength {i} ({item!r}) is too short to say what is good: use a sentence"))
+        if not self.weaknesses:
+            failures.append(Finding("weaknesses", "list at least one weakness"))
+        for i, item in enumerate(self.weaknesses, 1):
+            start = " ".join(item.split()[:6])
+            if not _LOCATION.search(item):
+                failures.append(Finding("weaknesses", f"weakness {i} ('{start} ...') is not specific: say where in the paper "
+                                                      "(a section, figure, table, equation, appendix or page)"))
+            if _words(item) < 8:
+                failures.append(Finding("weaknesses", f"weakness {i} ('{start} ...') has {_words(item)} words: "
+                                                      "say what is wrong and why it matters (8 words at least)"))
+        if not self.questions:
+            failures.append(Finding("questions", "ask the authors at least one question whose answer could change your score"))
+        for i, item in enumerate(self.questions, 1):
+            if not item.rstrip().endswith("?"):
+                failures.append(Finding("questions", f"question {i} ({item!r}) does not end with a question mark"))
+
+        axes = {"soundness": self.soundness, "presentation": self.presentation, "contribution": self.contribution}
+        verdict = f"overall {self.overall} ({OVERALL_SCALE[self.overall]})"
+        if self.overall >= 6:
+            if self.soundness < 3:
+                failures.append(Finding("scores", f"{verdict} with soundness {self.soundness} ({AXIS_SCALE[self.soundness]}): "
+                                                  "do not accept claims that the paper does not support (soundness >= 3)"))
+            poor = [name for name, v in axes.items() if v == 1]
+            if poor:
+                failures.append(Finding("scores", f"{verdict} with {', '.join(poor)} 1 (poor)"))
+        if self.overall <= 4 and min(axes.values()) > 2:
+            failures.append(Finding("scores", f"{verdict} but soundness, presentation and contribution are all good or "
+                                              "excellent: which axis is the reason for the reject?"))
+        if self.overall >= 8 and len(self.strengths) < len(self.weaknesses):
+            failures.append(Finding("scores", f"{verdict} with more weaknesses ({len(self.weaknesses)}) than strengths "
+                                              f"({len(self.strengths)})"))
+        if self.overall <= 3 and len(self.weaknesses) < len(self.strengths):
+            failures.append(Finding("scores", f"{verdict} with more strengths ({len(self.strengths)}) than weaknesses "
+                                              f"({len(self.weaknesses)})"))
+
+        budget = {p.name: p.minutes for p in plan.passes}
+        if self.confidence >= 4 and self.minutes["critical"] < 0.5 * budget["critical"]:
+            failures.append(Finding("confidence", f"confidence {self.confidence} ({CONFIDENCE_SCALE[self.confidence]}) after "
+                                                  f"{self.minutes['critical']:.0f} min of critical reading, less than half of "
+                                                  f"the {budget['critical']:.0f} min planned: lower it, or read again"))
+
+        for name in _PASSES:
+            if self.minutes[name] == 0:
+                failures.append(Finding("time", f"the {name} pass took 0 min: every pass of the plan is needed"))
+        for name in ("triage", "critical"):
+            if self.minutes[name] > (1 + tolerance) * budget[name]:
+                failures.append(Finding("time", f"the {name} pass took {self.minutes[name]:.0f} min, over its budget of "
+                                                f"{budget[name]:.0f} min"))
+        comprehension = self.minutes["triage"] + self.minutes["skim"]
+        if comprehension + self.minutes["critical"] > 0:
+            failures += [Finding("time", f) for f in plan.assess(comprehension, self.minutes["critical"], tolerance)]
+
+        return ReviewReport(_by_rule(failures, REVIEW_RULES), plan)
+
+    def to_markdown(self) -> str:
+        """The review as Markdown: summary, strengths, weaknesses, questions, scores, reading time.
+
+        Examples
+        --------
+        >>> form = ReviewForm("a paper", 8, "s " * 30, ["good"], ["bad (Fig. 1)"], ["why?"],
+        ...                   3, 3, 3, 6, 3, {"triage": 15, "skim": 60, "critical": 150})
+        >>> print(form.to_markdown().splitlines()[-1])
+        *Reading time*: triage 15 min, skim 60 min, critical 150 min (225 min in all)
+        """
+        def bullets(items: Sequence[str]) -> list[str]:
+            return [f"- {item}" for item in items] or ["- (none)"]
+
+        lines = [f"**Review of {self.paper}**", "", "**Summary.** " + self.summary, "", "**Strengths**", ""]
+        lines += bullets(self.strengths) + ["", "**Weaknesses**", ""]
+        lines += bullets(self.weaknesses) + ["", "**Questions for the authors**", ""]
+        lines += [f"{i}. {q}" for i, q in enumerate(self.questions, 1)] or ["(none)"]
+        lines += ["", "| score | value | meaning |", "|---|---|---|"]
+        for name in ("soundness", "presentation", "contribution"):
+            lines.append(f"| {name} | {getattr(self, name)} / 4 | {AXIS_SCALE[getattr(self, name)]} |")
+        lines.append(f"| overall | {self.overall} / 10 | {OVERALL_SCALE[self.overall]} |")
+        lines.append(f"| confidence | {self.confidence} / 5 | {CONFIDENCE_SCALE[self.confidence]} |")
+        total = sum(self.minutes.values())
+        spent = ", ".join(f"{name} {self.minutes[name]:.0f} min" for name in _PASSES)
+        lines += ["", f"*Reading time*: {spent} ({total:.0f} min in all)"]
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# an experiment and its conclusion
+# --------------------------------------------------------------------------------------
+
+#: The conclusions an experiment can reach about a predicted effect.
+CONCLUSIONS: tuple[str, ...] = ("supported", "refuted", "inconclusive")
+
+#: The rules of :func:`check_experiment`, in the order they are checked.
+EXPERIMENT_RULES: tuple[str, ...] = ("seeds", "conclusion", "hypothesis", "rerun")
+
+
+@dataclass(frozen=True)
+class ExperimentReport(_RuleReport):
+    """What :func:`check_experiment` found.
+
+    Attributes
+    ----------
+    failures : tuple of Finding
+        One ``(rule, message)`` per problem, in the order of :data:`EXPERIMENT_RULES`.
+    test : PairedTTestResult
+        The paired t-test of treatment minus baseline (:func:`companion.stats.paired_t_test`),
+        recomputed from the data.
+    expected : str
+        The conclusion that the interval supports.
+    """
+
+    failures: tuple[Finding, ...]
+    test: PairedTTestResult
+    expected: str
+
+    _RULE_ORDER: ClassVar[tuple[str, ...]] = EXPERIMENT_RULES
+
+    def __str__(self) -> str:
+        t = self.test
+        summary = (f"mean difference {t.mean_difference:+.4g}, {t.confidence:.0%} interval "
+                   f"[{t.low:+.4g}, {t.high:+.4g}], p = {t.pvalue:.3g}: {self.expected}")
+        return _report_text("experiment", self.failures, summary)
+
+
+def _expected_conclusion(low: float, high: float, predicted: str) -> str:
+    sign = 1.0 if predicted == "increase" else -1.0
+    lo, hi = sorted((sign * low, sign * high))
+    if lo > 0:
+        return "supported"
+    if hi < 0:
+        return "refuted"
+    return "inconclusive"   # the interval contains 0 (or is NaN: no difference at all)
+
+
+def check_experiment(
+    baseline: Sequence[float],
+    treatment: Sequence[float],
+    *,
+    predicted: str,
+    conclusion: str,
+    seeds: Optional[Sequence[int]] = None,
+    hypothesis: Optional[Hypothesis] = None,
+    rerun: Optional[Callable[[int], tuple[float, float]]] = None,
+    rerun_seeds: Optional[Sequence[int]] = None,
+    confidence: float = 0.95,
+    min_seeds: int = 5,
+    atol: float = 1e-6,
+) -> ExperimentReport:
+    r"""Check that the conclusion of a paired experiment follows from its data, and that the data are real.
+
+    The experiment compares a *treatment* with a *baseline*, each run once per seed with the
+    same seeds (entry ``i`` of both lists comes from seed ``seeds[i]``), after stating which
+    way the treatment should move the metric (``predicted``). The statistics are recomputed
+    with :func:`companion.stats.paired_t_test` on the differences
+    :math:`d_i = \mathrm{treatment}_i - \mathrm{baseline}_i`: the interval
+
+    .. math::
+
+        \bar d \pm t_{(1+c)/2,\, n-1}\, \frac{s_d}{\sqrt n}
+
+    decides the conclusion: ``"supported"`` if it excludes 0 on the predicted side,
+    ``"refuted"`` if it excludes 0 on the other side, ``"inconclusive"`` if it contains 0
+    (a difference the seeds cannot tell from noise supports nothing, either way). The rules:
+
+    ``seeds``
+        At least ``min_seeds`` seeds, all different (a repeated seed repeats a run, it does
+        not add one).
+    ``conclusion``
+        ``conclusion`` is the one that the interval supports.
+    ``hypothesis``
+        If a :class:`Hypothesis` is given, its experiment evidence agrees: ``"supported"``
+        needs supporting experiment evidence and a status other than ``"refuted"``;
+        ``"refuted"`` needs the status ``"refuted"``; ``"inconclusive"`` needs no experiment
+        evidence at all.
+    ``rerun``
+        If ``rerun`` is given, ``rerun(seed)`` returns ``(baseline, treatment)`` for one
+        seed; it is called for each seed of ``rerun_seeds`` (default: the middle seed) and
+        must reproduce the recorded values within ``atol``: the numbers came from the code,
+        and the code is seeded.
+
+    Parameters
+    ----------
+    baseline, treatment : sequence of float, shape (n,)
+        The metric of each arm, one value per seed.
+    predicted : {"increase", "decrease"}
+        The direction of the effect, stated before the experiment.
+    conclusion : {"supported", "refuted", "inconclusive"}
+        The conclusion to check.
+    seeds : sequence of int, optional
+        The seeds of the runs (default ``range(n)``).
+    hypothesis : Hypothesis, optional
+        The hypothesis the experiment tests.
+    rerun : callable, optional
+        ``rerun(seed) -> (baseline value, treatment value)``.
+    rerun_seeds : sequence of int, optional
+        Seeds to rerun (each one of ``seeds``).
+    confidence : float, default 0.95
+        Of the interval.
+    min_seeds : int, default 5
+    atol : float, default 1e-6
+        The tolerance of the rerun.
+
+    Returns
+    -------
+    ExperimentReport
+
+    Raises
+    ------
+    TypeError
+        If the values are not sequences of real numbers, ``seeds`` not ints, ``hypothesis``
+        not a :class:`Hypothesis`, ``rerun`` not callable or returning other than two numbers.
+    ValueError
+        If the arms differ in length or hold fewer than 2 values, ``seeds`` has another
+        length, ``predicted`` or ``conclusion`` is not one of its options, a rerun seed is
+        not among ``seeds``, or ``confidence``, ``min_seeds`` or ``atol`` is out of range.
+
+    Examples
+    --------
+    >>> base = [0.80, 0.82, 0.79, 0.81, 0.80]
+    >>> treat = [0.85, 0.86, 0.83, 0.87, 0.84]
+    >>> check_experiment(base, treat, predicted="increase", conclusion="supported").ok
+    True
+    >>> print(check_experiment(base, treat, predicted="decrease", conclusion="supported"))
+    experiment: 1 problem (mean difference +0.046, 95% interval [+0.03489, +0.05711], p = 0.000326: refuted)
+    - [conclusion] the data say 'refuted', not 'supported': the 95% interval of treatment - baseline, [+0.03489, +0.05711], lies entirely above 0, against the predicted decrease
+    """
+    predicted = _validate.choice(predicted, "predicted", ("increase", "decrease"))
+    conclusion = _validate.choice(conclusion, "conclusion", CONCLUSIONS)
+    min_seeds = _validate.integer(min_seeds, "min_seeds", low=2)
+    atol = _validate.real(atol, "atol", low=0)
+    test = paired_t_test(treatment, baseline, confidence)   # validates the values and their lengths
+    n = test.df + 1
+    if seeds is None:
+        seeds = list(range(n))
+    else:
+        if isinstance(seeds, str):
+            raise TypeError("seeds must be a sequence of int, got a str")
+        seeds = [_validate.integer(s, "each seed") for s in seeds]
+        if len(seeds) != n:
+            raise ValueError(f"seeds must hold one seed per run ({n}), got {len(seeds)}")
+    if hypothesis is not None and not isinstance(hypothesis, Hypothesis):
+        raise TypeError(f"hypothesis must be a Hypothesis, got {type(hypothesis).__name__}")
+    if rerun is not None and not callable(rerun):
+        raise TypeError(f"rerun must be callable, got {type(rerun).__name__}")
+    if rerun_seeds is None:
+        rerun_seeds = [seeds[n // 2]]
+    else:
+        rerun_seeds = [_validate.integer(s, "each rerun seed") for s in rerun_seeds]
+        for s in rerun_seeds:
+            if s not in seeds:
+                raise ValueError(f"rerun seed {s} is not one of the seeds {seeds}")
+
+    failures: list[Finding] = []
+    if n < min_seeds:
+        failures.append(Finding("seeds", f"{n} seeds per arm; run at least {min_seeds}"))
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        failures.append(Finding("seeds", f"seeds {repeated} are repeated: a repeated seed repeats a run, it adds no evidence"))
+
+    expected = _expected_conclusion(test.low, test.high, predicted)
+    if conclusion != expected:
+        where = f"[{test.low:+.4g}, {test.high:+.4g}]"
+        if expected == "inconclusive":
+            why = "contains 0: the seeds cannot tell the difference from noise"
+        elif (expected == "supported") == (predicted == "increase"):
+            why = f"lies entirely above 0, {'as predicted' if expected == 'supported' else 'against the predicted decrease'}"
+        else:
+            why = f"lies entirely below 0, {'as predicted' if expected == 'supported' else 'against the predicted increase'}"
+        failures.append(Finding("conclusion", f"the data say {expected!r}, not {conclusion!r}: the {test.confidence:.0%} interval "
+                                              f"of treatment - baseline, {where}, {why}"))
+
+    if hypothesis is not None:
+        experiments = [e for e in hypothesis.evidence if e.kind == "experiment"]
+        if conclusion == "supported" and (hypothesis.status == "refuted" or not any(e.supports for e in experiments)):
+            failures.append(Finding("hypothesis", f"the conclusion is 'supported' but the hypothesis is {hypothesis.status} "
+                                                  "without supporting experiment evidence: record it with hypothesis.support('experiment', ...)"))
+        elif conclusion == "refuted" and hypothesis.status != "refuted":
+            failures.append(Finding("hypothesis", f"the conclusion is 'refuted' but the hypothesis is {hypothesis.status}: "
+                                                  "record it with hypothesis.refute('experiment', ...)"))
+        elif conclusion == "inconclusive" and experiments:
+            failures.append(Finding("hypothesis", "the conclusion is 'inconclusive', so the experiment is evidence neither "
+                                                  "way: do not record it as evidence"))
+
+    if rerun is not None:
+        values_b, values_t = [float(v) for v in baseline], [float(v) for v in treatment]
+        for s in rerun_seeds:
+            got = rerun(s)
+            if not (isinstance(got, tuple) and len(got) == 2):
+                raise TypeError(f"rerun(seed) must return a (baseline, treatment) pair, got {type(got).__name__}")
+            got_b, got_t = (_validate.real(v, "the value returned by rerun") for v in got)
+            i = seeds.index(s)
+            for arm, recorded, now in (("baseline", values_b[i], got_b), ("treatment", values_t[i], got_t)):
+                if abs(recorded - now) > atol:
+                    failures.append(Finding("rerun", f"seed {s}, {arm}: the run gives {now:.6g} now, but {recorded:.6g} was "
+                                                     "recorded: the data do not come from this code, or the run is not seeded"))
+
+    return ExperimentReport(_by_rule(failures, EXPERIMENT_RULES), test, expected)

@@ -41,9 +41,16 @@ CASES = {
         {},
     ),
     "mish": (A.mish, A.mish_grad, F.mish, {}),
+    "gelu": (A.gelu, A.gelu_grad, F.gelu, {}),
+    "gelu_tanh": (
+        lambda x: A.gelu(x, approximate="tanh"),
+        lambda x: A.gelu_grad(x, approximate="tanh"),
+        lambda x: F.gelu(x, approximate="tanh"),
+        {},
+    ),
 }
 NAMES = sorted(CASES)
-SMOOTH = ["sigmoid", "tanh", "selu", "swish", "swish_beta2", "mish", "elu"]
+SMOOTH = ["sigmoid", "tanh", "selu", "swish", "swish_beta2", "mish", "elu", "gelu", "gelu_tanh"]
 
 # The device fixture is function-scoped but stateless, so sharing it across examples is safe.
 fixture_ok = settings(
@@ -182,7 +189,7 @@ def test_softplus_returns_x_past_the_threshold() -> None:
 
 
 def test_registry_and_lookup() -> None:
-    assert set(A.ACTIVATIONS) == {"sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "swish", "mish"}
+    assert set(A.ACTIVATIONS) == {"sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "swish", "mish", "gelu"}
     for name, (fn, grad) in A.ACTIVATIONS.items():
         assert fn.__name__ == name and grad.__name__ == name + "_grad"
         assert A.get_activation(name) == (fn, grad)
@@ -213,6 +220,175 @@ def test_errors() -> None:
     with pytest.raises(TypeError, match="x must be"):
         A.softplus(torch.tensor([1]))
     with pytest.raises(ValueError, match="name must be one of"):
-        A.get_activation("gelu")
+        A.get_activation("prelu")  # its slope is a parameter: not an elementwise pair
     with pytest.raises(TypeError, match="name must be a str"):
         A.get_activation(3)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# PReLU and GELU
+
+SLOPES = st.floats(-2.0, 2.0, allow_nan=False, width=64)
+
+
+@st.composite
+def prelu_inputs(draw: st.DrawFn) -> tuple[torch.Tensor, torch.Tensor]:
+    """``x`` of 0 to 4 dimensions and a weight of 1 element (0-d or 1-D) or one per channel."""
+    x = draw(tensors(shapes(min_dims=0, max_dims=4, max_side=5)))
+    channels = x.shape[1] if x.dim() >= 2 else 1
+    kind = draw(st.sampled_from(["one", "scalar", "per_channel"]))
+    shape = {"one": (1,), "scalar": (), "per_channel": (channels,)}[kind]
+    return x, draw(tensors(shape, elements=SLOPES))
+
+
+def _torch_prelu_grads(x: torch.Tensor, w: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    xr, wr = x.clone().requires_grad_(True), w.clone().requires_grad_(True)
+    y = F.prelu(xr, wr)
+    gx, gw = torch.autograd.grad(y, (xr, wr), g)
+    return y.detach(), gx, gw
+
+
+@fixture_ok
+@given(xw=prelu_inputs(), data=st.data())
+def test_prelu_matches_torch_float64(xw: tuple[torch.Tensor, torch.Tensor], data: st.DataObject, device: torch.device) -> None:
+    x, w = (t.to(device) for t in xw)
+    g = data.draw(tensors(tuple(x.shape))).to(device)
+    y_ref, gx_ref, gw_ref = _torch_prelu_grads(x, w, g)
+    y = A.prelu(x, w)
+    assert y.shape == x.shape and y.dtype == torch.float64 and y.device == x.device
+    torch.testing.assert_close(y, y_ref, rtol=1e-12, atol=1e-14)
+    gx, gw = A.prelu_backward(g, x, w)
+    assert gw.shape == w.shape and gx.shape == x.shape
+    torch.testing.assert_close(gx, gx_ref, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(gw, gw_ref, rtol=1e-10, atol=1e-12)  # a sum: the order may differ
+    torch.testing.assert_close(A.prelu_grad(x, w) * g, gx_ref, rtol=1e-12, atol=1e-14)
+
+
+@fixture_ok
+@given(xw=prelu_inputs())
+def test_prelu_matches_torch_float32(xw: tuple[torch.Tensor, torch.Tensor], device: torch.device) -> None:
+    x, w = (t.to(device=device, dtype=torch.float32) for t in xw)
+    g = torch.ones_like(x)
+    y_ref, gx_ref, gw_ref = _torch_prelu_grads(x, w, g)
+    gx, gw = A.prelu_backward(g, x, w)
+    assert A.prelu(x, w).dtype == gx.dtype == gw.dtype == torch.float32
+    torch.testing.assert_close(A.prelu(x, w), y_ref, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(gx, gx_ref, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(gw, gw_ref, rtol=1e-5, atol=1e-4)
+
+
+@fixture_ok
+@given(x=tensors((3, 4, 2), elements=st.floats(-5.0, 5.0, allow_nan=False, width=64)),
+       w=tensors((4,), elements=SLOPES), g=tensors((3, 4, 2)))
+def test_prelu_gradients_by_central_differences(x: torch.Tensor, w: torch.Tensor, g: torch.Tensor, device: torch.device) -> None:
+    x = torch.where(x.abs() < 1e-3, torch.full_like(x, 0.5), x).to(device)  # away from the kink
+    w, g = w.to(device), g.to(device)
+    gx, gw = A.prelu_backward(g, x, w)
+    # the output is linear in w and, within 1e-3 of any x, in x: the steps need not be tiny
+    h = 1e-2
+    loss = lambda xx, ww: (g * A.prelu(xx, ww)).sum()  # noqa: E731
+    for c in range(4):
+        e = torch.zeros_like(w)
+        e[c] = h
+        numeric = (loss(x, w + e) - loss(x, w - e)) / (2 * h)
+        torch.testing.assert_close(gw[c], numeric, rtol=1e-8, atol=1e-9)
+    h = 1e-4
+    numeric_x = (A.prelu(x + h, w) - A.prelu(x - h, w)) / (2 * h)
+    torch.testing.assert_close(A.prelu_grad(x, w), numeric_x, rtol=1e-6, atol=1e-8)
+
+
+@fixture_ok
+@given(x=tensors(shapes(max_dims=3)), a=SLOPES)
+def test_prelu_laws(x: torch.Tensor, a: float, device: torch.device) -> None:
+    x = x.to(device)
+    channels = x.shape[1] if x.dim() >= 2 else 1
+    zero, one = torch.zeros(channels, dtype=x.dtype, device=device), torch.ones(1, dtype=x.dtype, device=device)
+    torch.testing.assert_close(A.prelu(x, zero), A.relu(x), rtol=0, atol=0)  # slope 0: ReLU
+    torch.testing.assert_close(A.prelu_grad(x, zero), A.relu_grad(x), rtol=0, atol=0)
+    torch.testing.assert_close(A.prelu(x, one), x, rtol=0, atol=0)  # slope 1: the identity
+    torch.testing.assert_close(A.prelu_grad(x, one), torch.ones_like(x), rtol=0, atol=0)
+    shared = torch.tensor([a], dtype=x.dtype, device=device)  # one shared slope: leaky ReLU
+    torch.testing.assert_close(A.prelu(x, shared), A.leaky_relu(x, a), rtol=0, atol=0)
+    torch.testing.assert_close(A.prelu_grad(x, shared), A.leaky_relu_grad(x, a), rtol=0, atol=0)
+    # the slope's gradient is the sum of the negative inputs (upstream gradient 1)
+    _, gw = A.prelu_backward(torch.ones_like(x), x, shared)
+    torch.testing.assert_close(gw, x.clamp(max=0.0).sum().reshape(1), rtol=1e-12, atol=1e-12)
+
+
+def test_prelu_per_channel_known_values() -> None:
+    x = torch.tensor([[[-1.0, 2.0]], [[-3.0, -4.0]]], dtype=torch.float64).transpose(1, 2)  # (2, 2, 1)
+    w = torch.tensor([0.5, 0.25], dtype=torch.float64)
+    assert A.prelu(x, w).flatten().tolist() == [-0.5, 2.0, -1.5, -1.0]
+    gx, gw = A.prelu_backward(torch.ones_like(x), x, w)
+    assert gx.flatten().tolist() == [0.5, 1.0, 0.5, 0.25]
+    assert gw.tolist() == [-4.0, -4.0]  # channel 0: -1 - 3; channel 1: -4 (2 is positive)
+    assert A.prelu(torch.tensor(-2.0), torch.tensor([0.5])).shape == ()  # 0-d x stays 0-d, as in torch
+
+
+@fixture_ok
+@given(x=tensors(shapes(max_dims=2)), approximate=st.sampled_from(["none", "tanh"]))
+def test_gelu_laws(x: torch.Tensor, approximate: str, device: torch.device) -> None:
+    x = x.to(device)
+    y = A.gelu(x, approximate)
+    # Phi(x) + Phi(-x) = 1 (and sigma(2u) + sigma(-2u) = 1): gelu(x) - gelu(-x) = x
+    torch.testing.assert_close(y - A.gelu(-x, approximate), x, rtol=1e-12, atol=1e-13)
+    # between SiLU and ReLU: x sigma(x) <= gelu(x) <= max(x, 0)
+    assert (y <= A.relu(x) + 1e-15).all() and (y >= A.swish(x) - 1e-15).all()
+    assert (y >= -0.1701).all()  # the minimum, about -0.16997 at x = -0.7518
+
+
+def test_gelu_limits_and_known_values() -> None:
+    big = torch.tensor([10.0, 40.0, 1e4, 1e30], dtype=torch.float64)
+    for approximate in ("none", "tanh"):
+        torch.testing.assert_close(A.gelu(big, approximate), big, rtol=1e-15, atol=0)  # -> x
+        assert A.gelu(-big, approximate).abs().max().item() < 1e-20  # -> 0
+        assert A.gelu(-big[1:], approximate).eq(0).all()
+        torch.testing.assert_close(A.gelu_grad(big, approximate), torch.ones_like(big), rtol=1e-15, atol=0)
+        assert A.gelu_grad(-big[1:], approximate).eq(0).all()
+        assert A.gelu_grad(torch.zeros(1, dtype=torch.float64), approximate).item() == 0.5
+    one = torch.tensor([1.0], dtype=torch.float64)
+    assert A.gelu(one).item() == pytest.approx(0.5 * (1 + math.erf(1 / math.sqrt(2))), rel=1e-15)
+    # the two forms differ by less than 5e-4 everywhere
+    grid = torch.linspace(-8, 8, 16001, dtype=torch.float64)
+    gap = (A.gelu(grid) - A.gelu(grid, "tanh")).abs().max().item()
+    assert 4e-4 < gap < 5e-4
+
+
+def test_gelu_tanh_grad_finite_where_torch_is_not() -> None:
+    x = torch.tensor([1e30, -1e30, 3e38], requires_grad=True)
+    (g_torch,) = torch.autograd.grad(F.gelu(x, approximate="tanh").sum(), x)
+    assert torch.isnan(g_torch).all()  # torch: inf * 0 in its backward (the documented difference)
+    assert A.gelu_grad(x.detach(), "tanh").tolist() == [1.0, 0.0, 1.0]
+
+
+def test_prelu_and_gelu_errors() -> None:
+    x, w = torch.zeros(2, 3), torch.zeros(3)
+    with pytest.raises(TypeError, match="x must be a floating-point tensor"):
+        A.prelu(torch.zeros(2, 3, dtype=torch.long), w)
+    with pytest.raises(TypeError, match="weight must be a torch.Tensor"):
+        A.prelu(x, 0.25)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="weight must be a floating-point tensor"):
+        A.prelu_grad(x, torch.zeros(3, dtype=torch.long))
+    with pytest.raises(TypeError, match="weight must have the dtype of x"):
+        A.prelu(x, w.double())
+    with pytest.raises(ValueError, match="weight must be a 0-d or 1-D tensor"):
+        A.prelu(x, torch.zeros(1, 3))
+    with pytest.raises(ValueError, match="weight must have 1 element or one per channel"):
+        A.prelu(x, torch.zeros(2))
+    with pytest.raises(ValueError, match="weight must have 1 element or one per channel"):
+        A.prelu(torch.zeros(3), w)  # a 1-D x has one channel, as in torch
+    with pytest.raises(ValueError, match="weight must have 1 element or one per channel"):
+        A.prelu(torch.tensor(1.0), torch.zeros(2))  # so has a 0-d x
+    with pytest.raises(ValueError, match="weight is on meta"):
+        A.prelu(x, torch.zeros(3, device="meta"))
+    with pytest.raises(TypeError, match="grad_output must be a floating-point tensor"):
+        A.prelu_backward(torch.zeros(2, 3, dtype=torch.long), x, w)
+    with pytest.raises(ValueError, match="grad_output must have the shape of x"):
+        A.prelu_backward(torch.zeros(3, 2), x, w)
+    with pytest.raises(ValueError, match="grad_output is on meta"):
+        A.prelu_backward(torch.zeros(2, 3, device="meta"), x, w)
+    for fn in (A.gelu, A.gelu_grad):
+        with pytest.raises(TypeError, match="approximate must be a str"):
+            fn(x, approximate=None)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="approximate must be one of 'none', 'tanh'"):
+            fn(x, approximate="exact")

@@ -231,7 +231,7 @@ def test_variable_activation_rule(name: str, device: torch.device) -> None:
     xt = x.clone().requires_grad_(True)
     ref = {
         "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "leaky_relu": F.leaky_relu,
-        "elu": F.elu, "selu": F.selu, "swish": F.silu, "mish": F.mish,
+        "elu": F.elu, "selu": F.selu, "swish": F.silu, "mish": F.mish, "gelu": F.gelu,
     }[name](xt)
     ref.sum().backward()
     torch.testing.assert_close(y.data, ref.detach(), rtol=1e-12, atol=1e-14)
@@ -341,4 +341,4 @@ def test_errors() -> None:
     with pytest.raises(TypeError, match="accumulate must be a bool"):
         v.sum().backward(accumulate="yes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="name must be one of"):
-        v.activation("gelu")
+        v.activation("prelu")

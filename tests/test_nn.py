@@ -25,7 +25,7 @@ from companion.nn import (
 fixture_ok = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
 )
-ACTS = ["relu", "tanh", "sigmoid", "leaky_relu", "elu", "selu", "swish", "mish", "identity"]
+ACTS = ["relu", "tanh", "sigmoid", "leaky_relu", "elu", "selu", "swish", "mish", "gelu", "identity"]
 
 
 def _autograd_grads(net: MLP, x: torch.Tensor, loss_fn) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -248,7 +248,7 @@ def test_errors() -> None:
     with pytest.raises(TypeError, match="every entry of sizes must be an int"):
         MLP([3, 2.0])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="activation must be 'identity' or"):
-        MLP([2, 2], activation="gelu")
+        MLP([2, 2], activation="prelu")  # not an elementwise pair: its slope is learned
     with pytest.raises(TypeError, match="activation must be a str"):
         MLP([2, 2], activation=torch.relu)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="dtype must be a floating-point"):
@@ -268,7 +268,7 @@ def test_errors() -> None:
     with pytest.raises(TypeError, match="bias must be a bool"):
         Linear(2, 2, bias="no")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="name must be 'identity' or"):
-        Activation("gelu")
+        Activation("prelu")
     net = MLP([3, 2], dtype=torch.float64)
     with pytest.raises(RuntimeError, match="backward.. called before forward"):
         net.backward(torch.zeros(1, 2, dtype=torch.float64))

@@ -146,3 +146,137 @@ def test_pruning_errors() -> None:
         R.lottery_ticket(model, lambda m: None, fraction=0.5, rounds=0)
     with pytest.raises(TypeError, match="train"):
         R.lottery_ticket(model, None, fraction=0.5)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------
+# rewinding to iteration k (Frankle et al., 2020)
+
+
+def _data() -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(1)
+    return torch.randn(64, 6, generator=g, dtype=torch.float64), torch.randint(0, 3, (64,), generator=g)
+
+
+def _hand_sgd(params: dict[str, torch.Tensor], model: nn.Module, x, y, steps: int, masks=None) -> list[dict[str, torch.Tensor]]:
+    """Plain gradient descent written out, with pruned weights' gradients zeroed; the states after each step."""
+    states = []
+    for _ in range(steps):
+        loss = F.cross_entropy(torch.func.functional_call(model, params, (x,)), y)
+        grads = torch.autograd.grad(loss, list(params.values()))
+        params = {
+            n: (p - 0.2 * (g * masks[n] if masks is not None and n in masks else g)).detach().requires_grad_()
+            for (n, p), g in zip(params.items(), grads)
+        }
+        states.append({n: p.detach().clone() for n, p in params.items()})
+    return states
+
+
+def test_rewinding_to_iteration_k_matches_a_hand_written_reference() -> None:
+    T, k, fraction = 12, 4, 0.7
+    x, y = _data()
+    model = _mlp().double()
+    theta0 = {n: p.detach().clone() for n, p in model.named_parameters()}
+    starts: list[tuple[int, dict[str, torch.Tensor]]] = []
+
+    def train(m: nn.Module, start: int, checkpoint) -> int:
+        starts.append((start, {n: p.detach().clone() for n, p in m.named_parameters()}))
+        opt = torch.optim.SGD(m.parameters(), lr=0.2)
+        for step in range(start + 1, T + 1):
+            opt.zero_grad()
+            F.cross_entropy(m(x), y).backward()
+            opt.step()
+            checkpoint(step)
+        return T - start
+
+    res = R.lottery_ticket(model, train, fraction=fraction, rewind_to=k)
+
+    # the reference: dense run, theta_k, global magnitude masks by sorting, ticket from m * theta_k
+    dense = _hand_sgd({n: p.clone().requires_grad_() for n, p in theta0.items()}, model, x, y, T)
+    theta_k, theta_T = dense[k - 1], dense[-1]
+    weights = [n for n in theta0 if n.endswith("weight")]
+    scores = torch.cat([theta_T[n].abs().flatten() for n in weights])
+    removed = round(fraction * len(scores))
+    threshold = scores.sort().values[removed - 1]  # continuous weights: no ties
+    masks = {n: theta_T[n].abs() > threshold for n in weights}
+    start_k = {n: v * masks[n] if n in masks else v for n, v in theta_k.items()}
+    ticket = _hand_sgd({n: p.clone().requires_grad_() for n, p in start_k.items()}, model, x, y, T - k, masks)[-1]
+
+    assert (res.dense_result, res.ticket_result) == (T, T - k)
+    assert [s for s, _ in starts] == [0, k]  # the ticket is told where it starts
+    for n in theta0:
+        torch.testing.assert_close(res.initial_state[n], theta0[n], rtol=0, atol=0)
+        torch.testing.assert_close(res.rewind_state[n], theta_k[n], rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(starts[1][1][n], start_k[n], rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(dict(model.named_parameters())[n].detach(), ticket[n], rtol=1e-10, atol=1e-12)
+    for n in weights:
+        assert torch.equal(res.masks[n], masks[n])
+    # theta_k is not theta_0: rewinding to k is not a reset
+    assert not torch.allclose(res.rewind_state["0.weight"], theta0["0.weight"])
+
+
+def test_rewind_to_zero_is_the_classic_reset_and_rounds_all_start_at_k() -> None:
+    x, y = _data()
+
+    def train_old(m: nn.Module) -> float:
+        opt = torch.optim.SGD(m.parameters(), lr=0.2)
+        for _ in range(6):
+            opt.zero_grad()
+            loss = F.cross_entropy(m(x), y)
+            loss.backward()
+            opt.step()
+        return loss.item()
+
+    def train_new(m: nn.Module, start: int, checkpoint) -> float:
+        assert start == 0
+        out = train_old(m)
+        for i in range(1, 7):
+            checkpoint(i)
+        return out
+
+    old, new = _mlp().double(), _mlp().double()
+    r_old = R.lottery_ticket(old, train_old, 0.6, rounds=2)
+    r_new = R.lottery_ticket(new, train_new, 0.6, rounds=2, rewind_to=0)
+    assert r_old.ticket_result == r_new.ticket_result
+    for n in r_old.masks:
+        assert torch.equal(r_old.masks[n], r_new.masks[n])
+        assert torch.equal(r_old.rewind_state[n], r_old.initial_state[n])
+
+    starts: list[int] = []
+    states: list[dict[str, torch.Tensor]] = []
+
+    def train_k(m: nn.Module, start: int, checkpoint) -> None:
+        starts.append(start)
+        states.append({n: p.detach().clone() for n, p in m.named_parameters()})
+        opt = torch.optim.SGD(m.parameters(), lr=0.2)
+        for step in range(start + 1, 9):
+            opt.zero_grad()
+            F.cross_entropy(m(x), y).backward()
+            opt.step()
+            checkpoint(step)
+
+    res = R.lottery_ticket(_mlp().double(), train_k, 0.8, rounds=3, rewind_to=2)
+    assert starts == [0, 2, 2, 2]
+    for state in states[1:]:  # every round restarts from (its mask) * theta_2
+        for n, v in res.rewind_state.items():
+            assert torch.equal(state[n][state[n] != 0], v[state[n] != 0])
+
+
+def test_rewinding_errors() -> None:
+    model = _mlp()
+
+    def never_reports(m: nn.Module, start: int, checkpoint) -> None:
+        for i in range(start + 1, start + 3):
+            checkpoint(i)  # stops at iteration 2
+
+    with pytest.raises(ValueError, match="rewind_to"):
+        R.lottery_ticket(model, never_reports, 0.5, rewind_to=-1)
+    with pytest.raises(TypeError, match="rewind_to"):
+        R.lottery_ticket(model, never_reports, 0.5, rewind_to=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"rewind_to=3, but train reported up to iteration 2"):
+        R.lottery_ticket(model, never_reports, 0.5, rewind_to=3)
+    with pytest.raises(ValueError, match=r"rewind_to=1, but train reported no iteration"):
+        R.lottery_ticket(model, lambda m, start, checkpoint: None, 0.5, rewind_to=1)
+    with pytest.raises(TypeError, match="checkpoint must be an int"):
+        R.lottery_ticket(model, lambda m, start, checkpoint: checkpoint(1.0), 0.5, rewind_to=1)
+    with pytest.raises(ValueError, match=r"checkpoint must be > start = 0"):
+        R.lottery_ticket(model, lambda m, start, checkpoint: checkpoint(0), 0.5, rewind_to=1)

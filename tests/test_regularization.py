@@ -158,6 +158,25 @@ def test_l2_penalty_is_sgd_weight_decay() -> None:
     torch.testing.assert_close(a.weight, b.weight)
 
 
+def test_l2_penalty_is_adam_weight_decay_but_not_adamw() -> None:
+    def run(make, penalty: float) -> torch.Tensor:
+        torch.manual_seed(0)
+        model = nn.Linear(5, 3, bias=False)
+        opt = make(model.parameters())
+        x, y = torch.randn(8, 5, generator=torch.Generator().manual_seed(1)), torch.randn(8, 3, generator=torch.Generator().manual_seed(2))
+        for _ in range(10):
+            opt.zero_grad()
+            loss = F.mse_loss(model(x), y) + (R.l2_penalty(model, penalty) if penalty else 0.0)
+            loss.backward()
+            opt.step()
+        return model.weight.detach()
+
+    coupled = run(lambda p: torch.optim.Adam(p, lr=0.05), 0.5)
+    torch.testing.assert_close(coupled, run(lambda p: torch.optim.Adam(p, lr=0.05, weight_decay=0.5), 0.0))
+    decoupled = run(lambda p: torch.optim.AdamW(p, lr=0.05, weight_decay=0.5), 0.0)
+    assert float((coupled - decoupled).abs().max()) > 1e-3
+
+
 def test_penalty_errors() -> None:
     with pytest.raises(ValueError, match="strength"):
         R.l1_penalty(torch.ones(2), -1.0)
@@ -287,3 +306,276 @@ def test_early_stopping_errors() -> None:
         R.early_stopping_epoch([1.0], 1, min_delta=-0.5)
     with pytest.raises(ValueError, match="mode"):
         R.early_stopping_epoch([1.0], 1, mode="up")
+
+
+# --------------------------------------------------------------------------------------------
+# per-layer penalties
+
+
+def test_layer_penalty_known_values(device) -> None:
+    w1 = torch.tensor([[1.0, -2.0], [0.0, 3.0]], dtype=torch.float64, device=device)  # |w|: 6, w^2: 14
+    w2 = torch.tensor([[0.5, -1.0]], dtype=torch.float64, device=device)  # |w|: 1.5, w^2: 1.25
+    assert float(R.layer_penalty([w1, w2], [0.1, 2.0])) == pytest.approx(0.1 / 2 * 14 + 2.0 / 2 * 1.25)
+    assert float(R.layer_penalty([w1, w2], [0.1, 2.0], p=1)) == pytest.approx(0.1 * 6 + 2.0 * 1.5)
+    assert float(R.layer_penalty([w1, w2], [1.0, 0.0], p=3)) == pytest.approx((1 + 8 + 27) / 3)
+    # equal coefficients: the ordinary penalties
+    assert float(R.layer_penalty([w1, w2], [0.3, 0.3])) == pytest.approx(float(R.l2_penalty([w1, w2], 0.3)))
+    assert float(R.layer_penalty([w1, w2], [0.3, 0.3], p=1)) == pytest.approx(float(R.l1_penalty([w1, w2], 0.3)))
+
+
+def test_layer_penalty_of_a_module_takes_weights_in_order() -> None:
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    with torch.no_grad():
+        expected = 0.5 * 1.0 * model[0].weight.pow(2).sum() + 0.5 * 10.0 * model[2].weight.pow(2).sum()
+        torch.testing.assert_close(R.layer_penalty(model, [1.0, 10.0]), expected)
+
+
+@given(w1=tensors((3, 2)), w2=tensors((2, 3)), c1=st.floats(0.0, 3.0), c2=st.floats(0.0, 3.0), p=st.floats(1.0, 4.0))
+def test_layer_penalty_gradient_is_the_formula(w1: torch.Tensor, w2: torch.Tensor, c1: float, c2: float, p: float) -> None:
+    w1, w2 = w1.clone().requires_grad_(True), w2.clone().requires_grad_(True)
+    g1, g2 = torch.autograd.grad(R.layer_penalty([w1, w2], [c1, c2], p=p), [w1, w2])
+    for g, w, c in ((g1, w1, c1), (g2, w2, c2)):
+        w = w.detach()
+        torch.testing.assert_close(g, c * w.abs().pow(p - 1) * torch.sign(w))
+
+
+def test_rescaling_a_relu_network_moves_a_one_layer_penalty() -> None:
+    """The function is unchanged by (a W1, a b1, W2 / a); a penalty on W1 alone falls by a^2."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 3)).double()
+    x = torch.randn(11, 5, dtype=torch.float64)
+    before = model(x)
+    penalty_before = R.layer_penalty(model, [1.0, 0.0])
+    with torch.no_grad():
+        model[0].weight.mul_(0.1)
+        model[0].bias.mul_(0.1)
+        model[2].weight.div_(0.1)
+    torch.testing.assert_close(model(x), before)
+    torch.testing.assert_close(R.layer_penalty(model, [1.0, 0.0]), 0.01 * penalty_before)
+
+
+def test_layer_penalty_errors() -> None:
+    w = [torch.ones(2, 2), torch.ones(1, 2)]
+    with pytest.raises(ValueError, match="coefficients must hold one number per weight tensor \\(2\\), got 1"):
+        R.layer_penalty(w, [1.0])
+    with pytest.raises(ValueError, match=r"coefficients\[1\]"):
+        R.layer_penalty(w, [1.0, -1.0])
+    with pytest.raises(TypeError, match=r"coefficients\[0\] must be a real number"):
+        R.layer_penalty(w, ["a", 1.0])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="coefficients must be a sequence"):
+        R.layer_penalty(w, 1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="coefficients must be a sequence"):
+        R.layer_penalty(w, "12")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="p must be"):
+        R.layer_penalty(w, [1.0, 1.0], p=0.5)
+    with pytest.raises(ValueError, match="params"):
+        R.layer_penalty([], [])
+    with pytest.raises(TypeError, match="params"):
+        R.layer_penalty([torch.ones(2, dtype=torch.int64)], [1.0])
+
+
+# --------------------------------------------------------------------------------------------
+# Fiedler regularization
+
+
+def _laplacian(adjacency: torch.Tensor) -> torch.Tensor:
+    return torch.diag(adjacency.sum(1)) - adjacency
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 8])
+def test_fiedler_value_of_known_graphs(n: int, device) -> None:
+    kw = dict(dtype=torch.float64, device=device)
+    complete = _laplacian(torch.ones(n, n, **kw) - torch.eye(n, **kw))
+    assert float(R.fiedler(complete)[0]) == pytest.approx(n)  # K_n: lambda_2 = n
+    path = _laplacian(torch.diag(torch.ones(n - 1, **kw), 1) + torch.diag(torch.ones(n - 1, **kw), -1))
+    assert float(R.fiedler(path)[0]) == pytest.approx(2 * (1 - math.cos(math.pi / n)))  # P_n
+    star = torch.zeros(n + 1, n + 1, **kw)
+    star[0, 1:] = star[1:, 0] = 1.0
+    assert float(R.fiedler(_laplacian(star))[0]) == pytest.approx(1.0)  # star K_{1,n}: lambda_2 = 1
+    # two disjoint triangles: disconnected, lambda_2 = 0; the vector separates the components
+    two = torch.zeros(6, 6, **kw)
+    two[:3, :3] = two[3:, 3:] = 1.0
+    value, vector = R.fiedler(_laplacian(two - torch.diag(torch.diag(two))))
+    assert float(value) == pytest.approx(0.0, abs=1e-12)
+    assert float(vector.sum()) == pytest.approx(0.0, abs=1e-12) and float(vector.norm()) == pytest.approx(1.0)
+    torch.testing.assert_close(vector[:3], vector[:1].expand(3))  # constant on each component
+    torch.testing.assert_close(vector[3:], -vector[:1].expand(3))
+
+
+@pytest.mark.parametrize("components", [2, 3, 5])
+def test_fiedler_vector_of_a_disconnected_graph(components: int) -> None:
+    """lambda_2 = 0; the vector is a unit null vector orthogonal to 1 (constant on each component)."""
+    block = torch.ones(3, 3, dtype=torch.float64) - torch.eye(3, dtype=torch.float64)
+    L = _laplacian(torch.block_diag(*[block * (k + 1) for k in range(components)]))
+    value, v = R.fiedler(L)
+    assert float(value) == pytest.approx(0.0, abs=1e-12)
+    assert float(v.norm()) == pytest.approx(1.0) and abs(float(v.sum())) < 1e-10
+    assert float((L @ v).norm()) < 1e-10
+    for k in range(components):
+        torch.testing.assert_close(v[3 * k: 3 * k + 3], v[3 * k].expand(3))
+
+
+def test_fiedler_vector_of_a_path_is_monotone() -> None:
+    n = 6
+    path = _laplacian(torch.diag(torch.ones(n - 1), 1) + torch.diag(torch.ones(n - 1), -1)).double()
+    _, v = R.fiedler(path)
+    expected = torch.cos(math.pi * (torch.arange(n, dtype=torch.float64) + 0.5) / n)
+    expected = expected / expected.norm()
+    torch.testing.assert_close(v.abs(), expected.abs())  # v_k = cos(pi (k + 1/2) / n), up to sign
+    assert bool((v.diff() < 0).all() or (v.diff() > 0).all())
+
+
+def test_network_laplacian_by_hand(device) -> None:
+    w1 = torch.tensor([[1.0, -2.0]], dtype=torch.float64, device=device)  # inputs 0, 1 -> hidden 2
+    w2 = torch.tensor([[3.0], [-0.5]], dtype=torch.float64, device=device)  # hidden 2 -> outputs 3, 4
+    expected = torch.tensor(
+        [[1.0, 0, -1, 0, 0], [0, 2, -2, 0, 0], [-1, -2, 6.5, -3, -0.5], [0, 0, -3, 3, 0], [0, 0, -0.5, 0, 0.5]],
+        dtype=torch.float64, device=device,
+    )
+    torch.testing.assert_close(R.network_laplacian([w1, w2]), expected)
+    model = nn.Sequential(nn.Linear(2, 1), nn.Tanh(), nn.Linear(1, 2)).double().to(device)
+    with torch.no_grad():
+        model[0].weight.copy_(w1)
+        model[2].weight.copy_(w2)
+    torch.testing.assert_close(R.network_laplacian(model), expected)
+
+
+@given(w1=tensors((4, 3)), w2=tensors((2, 4)), seed=seeds)
+def test_fiedler_penalty_is_lambda_2_and_a_minimum(w1: torch.Tensor, w2: torch.Tensor, seed: int) -> None:
+    L = R.network_laplacian([w1, w2])
+    eigenvalues = torch.linalg.eigvalsh(L)
+    value, v = R.fiedler(L)
+    tol = 1e-9 * (1 + float(eigenvalues[-1]))
+    assert abs(float(value) - float(eigenvalues[1])) <= tol
+    assert abs(float(v @ L @ v) - float(value)) <= tol  # the quadratic form at the Fiedler vector
+    assert abs(float(R.fiedler_penalty([w1, w2], 2.0)) - 2 * float(value)) <= 2 * tol  # = strength * lambda_2
+    # variational form: any unit x orthogonal to 1 gives an upper bound
+    x = torch.randn(L.shape[0], generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    x = x - x.mean()
+    x = x / x.norm()
+    assert float(R.fiedler_penalty([w1, w2], vector=x)) >= float(value) - tol
+    assert abs(float(R.fiedler_penalty([w1, w2], vector=x)) - float(x @ L @ x)) <= tol  # sum |w| (x_u - x_v)^2
+    # lambda_2 <= N/(N-1) * the smallest weighted degree (Fiedler 1973)
+    N = L.shape[0]
+    assert float(value) <= N / (N - 1) * float(torch.diag(L).min()) + tol
+
+
+def test_fiedler_penalty_gradient_by_finite_differences(device) -> None:
+    torch.manual_seed(1)
+    w1 = torch.randn(5, 4, dtype=torch.float64, device=device, requires_grad=True)
+    w2 = torch.randn(3, 5, dtype=torch.float64, device=device, requires_grad=True)
+    g1, g2 = torch.autograd.grad(R.fiedler_penalty([w1, w2], 1.5), [w1, w2])
+
+    def lam2(a: torch.Tensor, b: torch.Tensor) -> float:
+        return float(torch.linalg.eigvalsh(R.network_laplacian([a, b]))[1])
+
+    h = 1e-6
+    for g, which in ((g1, 0), (g2, 1)):
+        ws = [w1.detach().clone(), w2.detach().clone()]
+        fd = torch.zeros_like(ws[which])
+        for idx in range(ws[which].numel()):
+            plus, minus = [w.clone() for w in ws], [w.clone() for w in ws]
+            plus[which].view(-1)[idx] += h
+            minus[which].view(-1)[idx] -= h
+            fd.view(-1)[idx] = 1.5 * (lam2(*plus) - lam2(*minus)) / (2 * h)
+        torch.testing.assert_close(g, fd, atol=1e-6, rtol=1e-5)
+    # and the closed form: strength * sign(w) * (v_u - v_v)^2
+    _, v = R.fiedler(R.network_laplacian([w1.detach(), w2.detach()]))
+    torch.testing.assert_close(g1, 1.5 * torch.sign(w1.detach()) * (v[4:9, None] - v[None, :4]) ** 2)
+
+
+def test_fiedler_penalty_pushes_towards_a_cut() -> None:
+    """Gradient descent on lambda_2 alone shrinks the weights across the weakest cut, not the others."""
+    # inputs 0,1 -> hidden 2,3 -> output 4 ... make two strong blocks joined by weak edges
+    w1 = torch.tensor([[3.0, 0.1], [0.1, 3.0]], dtype=torch.float64, requires_grad=True)
+    w2 = torch.tensor([[3.0, 0.1], [0.1, 3.0]], dtype=torch.float64, requires_grad=True)
+    (g1, g2) = torch.autograd.grad(R.fiedler_penalty([w1, w2]), [w1, w2])
+    for g in (g1, g2):
+        assert float(g[0, 1]) > 0.1 and float(g[1, 0]) > 0.1  # edges across the cut are pulled down
+        assert float(g.diagonal().abs().max()) < 1e-3 * float(g[0, 1])  # edges inside a block hardly
+    # a disconnected network: lambda_2 = 0 and the penalty's gradient is 0
+    w = torch.tensor([[1.0, 0.0], [0.0, 2.0]], dtype=torch.float64, requires_grad=True)
+    value = R.fiedler_penalty(w)
+    (g,) = torch.autograd.grad(value, w)
+    assert float(value.detach()) == pytest.approx(0.0, abs=1e-12) and float(g.abs().max()) < 1e-12
+
+
+def test_fiedler_errors() -> None:
+    with pytest.raises(ValueError, match="laplacian must be a square matrix of size at least 2"):
+        R.fiedler(torch.ones(2, 3))
+    with pytest.raises(ValueError, match="laplacian must be a square matrix of size at least 2"):
+        R.fiedler(torch.ones(1, 1))
+    with pytest.raises(ValueError, match="laplacian must be symmetric"):
+        R.fiedler(torch.tensor([[1.0, -1.0], [0.0, 0.0]]))
+    with pytest.raises(TypeError, match="laplacian must be a floating-point tensor"):
+        R.fiedler(torch.ones(2, 2, dtype=torch.int64))
+    with pytest.raises(ValueError, match="params\\[1\\] has 4 inputs but params\\[0\\] has 3 outputs"):
+        R.network_laplacian([torch.ones(3, 2), torch.ones(2, 4)])
+    with pytest.raises(ValueError, match="params\\[0\\] must be a 2-D weight matrix"):
+        R.network_laplacian([torch.ones(3, 2, 2)])
+    with pytest.raises(ValueError, match="params holds no nn.Linear layer"):
+        R.network_laplacian(nn.Sequential(nn.ReLU()))
+    with pytest.raises(ValueError, match="params"):
+        R.network_laplacian([])
+    with pytest.raises(TypeError, match="params"):
+        R.fiedler_penalty([torch.ones(2, 2, dtype=torch.int64)])
+    with pytest.raises(ValueError, match="strength"):
+        R.fiedler_penalty(torch.ones(2, 2), -1.0)
+    with pytest.raises(ValueError, match=r"vector must have shape \(4,\)"):
+        R.fiedler_penalty(torch.ones(2, 2), vector=torch.ones(3))
+    with pytest.raises(TypeError, match="vector must be a floating-point tensor"):
+        R.fiedler_penalty(torch.ones(2, 2), vector=torch.ones(4, dtype=torch.int64))
+
+
+def test_fiedler_penalty_refuses_tensors_on_two_devices() -> None:
+    # the "meta" device stands for a second device on any machine (nothing is computed)
+    with pytest.raises(ValueError, match="vector"):
+        R.fiedler_penalty(torch.ones(2, 2), vector=torch.ones(4, device="meta"))
+    with pytest.raises(ValueError, match="params must all live on one device"):
+        R.network_laplacian([torch.ones(2, 2), torch.ones(2, 2, device="meta")])
+
+
+# --------------------------------------------------------------------------------------------
+# early stopping as approximate L2
+
+
+def test_gd_filter_is_gradient_descent_on_a_quadratic() -> None:
+    torch.manual_seed(0)
+    Q, _ = torch.linalg.qr(torch.randn(6, 6, dtype=torch.float64))
+    lam = torch.tensor([0.0, 0.01, 0.1, 0.5, 1.0, 1.9], dtype=torch.float64)
+    H = Q @ torch.diag(lam) @ Q.T
+    w_star = torch.randn(6, dtype=torch.float64)
+    w, lr = torch.zeros(6, dtype=torch.float64), 0.5
+    for _ in range(37):
+        w = w - lr * H @ (w - w_star)
+    torch.testing.assert_close(Q.T @ w, R.gd_filter(lam, lr, 37) * (Q.T @ w_star))
+    alpha = 0.3
+    ridge = torch.linalg.solve(H + alpha * torch.eye(6, dtype=torch.float64), H @ w_star)
+    torch.testing.assert_close(Q.T @ ridge, R.ridge_filter(lam, alpha) * (Q.T @ w_star))
+
+
+@given(lr=st.floats(1e-3, 1.0), steps=st.integers(1, 10_000))
+def test_gd_and_ridge_filters_agree_at_both_ends(lr: float, steps: int) -> None:
+    alpha = 1 / (lr * steps)
+    lam = torch.tensor([1e-9 * alpha, 0.999 / lr], dtype=torch.float64)
+    gd, ridge = R.gd_filter(lam, lr, steps), R.ridge_filter(lam, alpha)
+    # small eigenvalues: both ~ lambda / alpha (relative agreement); large: both ~ 1
+    assert float(gd[0]) == pytest.approx(float(ridge[0]), rel=1e-6)
+    if steps >= 50:
+        assert abs(float(gd[1]) - float(ridge[1])) < 0.03
+
+
+def test_filter_errors() -> None:
+    with pytest.raises(ValueError, match="eigenvalues must be >= 0"):
+        R.gd_filter([-1.0], 0.1, 3)
+    with pytest.raises(ValueError, match="eigenvalues must be >= 0"):
+        R.ridge_filter(torch.tensor([-1.0]), 0.1)
+    with pytest.raises(ValueError, match="lr"):
+        R.gd_filter([1.0], 0.0, 3)
+    with pytest.raises(ValueError, match="steps"):
+        R.gd_filter([1.0], 0.1, -1)
+    with pytest.raises(TypeError, match="steps must be an int"):
+        R.gd_filter([1.0], 0.1, 2.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="alpha"):
+        R.ridge_filter([1.0], 0.0)
+    torch.testing.assert_close(R.gd_filter(torch.tensor([1, 2]), 0.25, 1), torch.tensor([0.25, 0.5]))  # ints accepted

@@ -1354,7 +1354,6 @@ def _report_text(kind: str, failures: Sequence[Finding], summary: str) -> str:
     return "\n".join(lines)
 
 
-#: The rules of :func:`check_related_work`, in the order they are checked.
 class _RuleReport:
     """What the three report classes share: ``failures`` sorted by a tuple of rule names."""
 
@@ -1379,6 +1378,7 @@ def _by_rule(failures: list[Finding], rules: tuple[str, ...]) -> tuple[Finding, 
     return tuple(sorted(failures, key=lambda f: order[f.rule]))
 
 
+#: The rules of :func:`check_related_work`, in the order they are checked.
 RELATED_WORK_RULES: tuple[str, ...] = (
     "syntax", "keys", "structure", "count", "opening", "grouping", "uncited", "gap", "on-topic",
 )

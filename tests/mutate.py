@@ -13,6 +13,8 @@ Usage::
     python tests/mutate.py                 # every module, one after the other
     python tests/mutate.py train schedules # some of them
     python tests/mutate.py --list          # the modules and their test files
+    python tests/mutate.py exercises --only 'companion.exercises._compare.*'  # part of one
+    python tests/mutate.py exercises --rerun --only NAME --only NAME  # survivors, after new tests
 
 Nothing here runs at import (pytest imports this file when it collects doctests).
 """
@@ -45,8 +47,21 @@ MODULES: dict[str, tuple[list[str], Optional[list[str]]]] = {
         ["tests/test_nn.py", "tests/test_gradcheck_nonfinite.py"],
         ["*.x_gradcheck__mutmut_*", "*.xǁGradcheckResultǁ*", "*.x_sgd_step__mutmut_*", "*.x__check_*", "*.x__activation_pair__mutmut_*"],
     ),
-    "research": (["tests/test_research.py", "tests/test_research_reference.py"], None),
-    "exercises": (["tests/test_exercises.py"], None),
+    # test_research_writing.py covers the writing helpers (added while this list was written;
+    # files that do not exist are skipped by prepare())
+    "research": (["tests/test_research.py", "tests/test_research_reference.py", "tests/test_research_writing.py"], None),
+    # the fast tests of the checker and of the release/nbgrader/student-book tools; the slow
+    # end-to-end ones (test_grading.py runs nbgrader, ~50 s; test_exercise_notebooks.py runs
+    # every chapter's notebook, ~3 min) are left out, see tests/MUTATION.md
+    "exercises": (
+        [
+            "tests/test_exercises.py",
+            "tests/test_exercise_checker.py",
+            "tests/test_release_leaks.py",
+            "tests/test_exercises_mutation.py",
+        ],
+        None,
+    ),
 }
 
 
@@ -54,14 +69,19 @@ def _toml_list(items: list[str]) -> str:
     return "[" + ", ".join(f'"{i}"' for i in items) + "]"
 
 
-def prepare(module: str, work: Path) -> list[str]:
-    """Lay out ``work`` (package, tests, pyproject with a [tool.mutmut] section); return the test files."""
+def prepare(module: str, work: Path, keep: bool = False) -> list[str]:
+    """Lay out ``work`` (package, tests, pyproject with a [tool.mutmut] section); return the test files.
+
+    With ``keep``, an earlier run's ``work`` (its mutants, verdicts and test timings) stays;
+    the package and the tests are refreshed (copied with their times, so that mutmut
+    regenerates the mutants of changed files only, and collects timings of new tests only).
+    """
     tests, _ = MODULES[module]
     tests = [t for t in tests if (ROOT / t).exists()]
-    if work.exists():
+    if work.exists() and not keep:
         shutil.rmtree(work)
-    (work / "tests").mkdir(parents=True)
-    shutil.copytree(ROOT / "companion", work / "companion", ignore=shutil.ignore_patterns("__pycache__"))
+    (work / "tests").mkdir(parents=True, exist_ok=True)
+    shutil.copytree(ROOT / "companion", work / "companion", ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
     extra = DATA.get(module, [])
     for f in SUPPORT + tests + extra:
         (work / f).parent.mkdir(parents=True, exist_ok=True)
@@ -119,6 +139,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("modules", nargs="*", help=f"any of {', '.join(MODULES)} (default: all)")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS", "2")), help="mutants tested at a time")
     parser.add_argument("--list", action="store_true", help="list the modules and their tests")
+    parser.add_argument(
+        "--rerun",
+        action="store_true",
+        help="keep the earlier run's mutants and verdicts, refresh package and tests, and test the mutants "
+        "named by --only again (to check that new tests kill survivors)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="GLOB",
+        help="mutmut mutant-name globs that replace the module's selection, e.g. "
+        "'companion.exercises._compare.*' or a mutant's full name (repeatable; one module only)",
+    )
     args = parser.parse_args(argv)
     if args.list:
         for m, (tests, globs) in MODULES.items():
@@ -127,13 +160,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"unknown modules {unknown}; choose from {list(MODULES)}")
+    if args.rerun and not args.only:
+        parser.error("--rerun needs --only (the mutants to test again)")
+    if args.only:
+        if len(args.modules) != 1:
+            parser.error("--only needs exactly one module")
+        MODULES[args.modules[0]] = (MODULES[args.modules[0]][0], args.only)
     python = sys.executable
     env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg", COMPANION_PROGRESS="0", PYTHONHASHSEED="0")
     env.pop("PYTHONPATH", None)
     status = 0
     for module in args.modules or list(MODULES):
         work = ROOT / "_build" / "mutate" / module
-        prepare(module, work)
+        prepare(module, work, keep=args.rerun)
         print(f"== mutmut on companion/{module} in {work.relative_to(ROOT)}", flush=True)
         _, globs = MODULES[module]
         cmd = [python, "-m", "mutmut", "run", "--max-children", str(args.jobs), *(globs or [])]

@@ -294,10 +294,12 @@ class _LimitedOutput(io.TextIOBase):
             room = self.max_chars - self.kept_chars
             piece = text[:room]
             newlines = [m.end() for m in re.finditer("\n", piece)]
-            kept_lines = sum(s.count("\n") for s in self.kept)
-            if kept_lines + len(newlines) >= self.max_lines:
-                piece = piece[: newlines[self.max_lines - kept_lines - 1]]
-                self.cut = True
+            allowed = self.max_lines - sum(s.count("\n") for s in self.kept)  # line ends still shown
+            if len(newlines) >= allowed:
+                end = newlines[allowed - 1] if allowed > 0 else 0
+                if end < len(text):  # something after the last line shown: cut there
+                    piece = piece[:end]
+                    self.cut = True
             elif len(piece) < len(text):
                 self.cut = True
             self.kept.append(piece)
@@ -414,22 +416,6 @@ def _guarded(
             "uninspectable",
         )
     raise failure from None
-
-
-def _run_student(
-    fn: Callable[..., Any],
-    args: Sequence[Any],
-    *,
-    name: str,
-    timeout: Optional[float],
-    input_line: Optional[str],
-) -> Any:
-    """Call the student's ``fn(*args)`` under :func:`_guarded` (no inspection)."""
-
-    def body(phase: dict[str, str]) -> Any:
-        return _call_student(fn, args)
-
-    return _guarded(body, name=name, timeout=timeout, input_line=input_line)
 
 
 def _call_reference(fn: Callable[..., Any], args: Sequence[Any], i: int, label: str) -> Any:
@@ -665,7 +651,10 @@ def check_gradient(
     _check_timeout(timeout)
     cases = _check_inputs(inputs)
     single = isinstance(wrt, (int, np.integer)) and not isinstance(wrt, bool)
-    positions = [int(wrt)] if single else list(wrt)  # type: ignore[arg-type]
+    try:
+        positions = [int(wrt)] if single else list(wrt)  # type: ignore[arg-type]
+    except TypeError:  # not iterable (True, 1.5 ...): refused below, naming wrt
+        positions = []
     if not positions or any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) for k in positions):
         raise TypeError(f"wrt must be an int or a non-empty tuple of ints, got {wrt!r}")
     n = len(cases)
@@ -685,7 +674,10 @@ def check_gradient(
         value = _call_reference(fn, ref_args, i, "fn")
         if not isinstance(value, torch.Tensor) or value.numel() != 1:
             raise ValueError(f"fn must return a scalar tensor, got {short_repr(value)} on inputs[{i}]")
-        grads = torch.autograd.grad(value.reshape(()), leaves, allow_unused=True)
+        if value.requires_grad:
+            grads = torch.autograd.grad(value.reshape(()), leaves, allow_unused=True)
+        else:  # fn does not depend on any of them: every gradient is zero
+            grads = (None,) * len(leaves)
         expected = [torch.zeros_like(leaf) if g is None else g.detach() for g, leaf in zip(grads, leaves)]
         student_args = _copy(args, i)
 

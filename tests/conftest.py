@@ -40,3 +40,21 @@ def device(request: pytest.FixtureRequest) -> torch.device:
 def _float64_default_seed() -> None:
     """Seed torch before every test so failures reproduce."""
     torch.manual_seed(0)
+
+
+# Tests that take tens of seconds each (nbgrader end to end, the exercise notebooks, compiling
+# with Inductor, a fresh virtual environment, two torch.distributed processes) run first, so that
+# pytest-xdist's two workers share them and neither ends the run alone on one of them.
+_SLOW_FIRST = (
+    "test_grading.py",
+    "test_exercise_notebooks.py",
+    "test_benchmarks.py",
+    "test_compiled.py",
+    "test_distributed.py",
+    "test_setup_cell.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(_SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order

@@ -7,6 +7,8 @@ notebook all of whose code cells passed under nbval is stored in that cache with
 nbval collected, exactly as ``book/_ext/parallel_execution.py`` stores the notebooks it runs,
 so the book build renders it without running it again. A notebook with a failing, skipped or
 deselected cell is not stored: the book build executes it and reports the error itself.
+:func:`store` is also used by ``tests/test_exercise_notebooks.py`` for the instructor version
+of each exercise notebook, which is exactly what the book shows.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Generator[None, A
         _counts.setdefault(path, {})[item.cell_num] = counts[0] if counts else None
 
 
-def _store(nb: Any, path: str, seconds: float) -> None:
+def store(nb: Any, path: str, seconds: float) -> None:
+    """Put the executed notebook ``nb`` of ``path`` into the book's execution cache."""
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
@@ -82,4 +85,4 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: Optional[pytest.Item]) 
     for number, cell in enumerate(code_cells):
         cell.outputs = outputs[number]
         cell.execution_count = counts.get(number) or number + 1
-    _store(nb, path, time.perf_counter() - started)
+    store(nb, path, time.perf_counter() - started)

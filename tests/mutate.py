@@ -59,6 +59,7 @@ MODULES: dict[str, tuple[list[str], Optional[list[str]]]] = {
             "tests/test_exercise_checker.py",
             "tests/test_release_leaks.py",
             "tests/test_exercises_mutation.py",
+            "tests/test_release_mutation.py",
         ],
         None,
     ),

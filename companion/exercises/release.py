@@ -132,17 +132,13 @@ class ReleaseResult:
     skipped: list[str] = field(default_factory=list)
 
 
-def _lines(source: Union[str, list[str]]) -> list[str]:
-    text = "".join(source) if isinstance(source, list) else source
-    return text.splitlines(keepends=True)
-
-
 def _ending(line: str) -> str:
     return line[len(line.rstrip("\r\n")) :]
 
 
-def _marker_name(edge: str, what: str) -> str:
-    return f"{edge.upper()} {'SOLUTION' if what.upper().startswith('SOL') else 'HIDDEN TESTS'}"
+def _kind(what: str) -> str:
+    """The kind of block a marker's ``what`` group names, spelled canonically."""
+    return "SOLUTION" if what.upper().startswith("SOL") else "HIDDEN TESTS"
 
 
 def strip_solution_blocks(source: str, where: str = "cell") -> tuple[str, int, int, list[str]]:
@@ -200,7 +196,7 @@ def strip_solution_blocks(source: str, where: str = "cell") -> tuple[str, int, i
             else:
                 removed.append(line)
             continue
-        edge, kind = m.group("edge").upper(), _marker_name("", m.group("what")).strip()
+        edge, kind = m.group("edge").upper(), _kind(m.group("what"))
         if edge == "BEGIN":
             if open_block is not None:
                 raise ValueError(f"{where}: 'BEGIN {kind}' on line {number} is nested in the 'BEGIN {open_block[1]}' on line {open_block[0]}")
@@ -220,10 +216,7 @@ def strip_solution_blocks(source: str, where: str = "cell") -> tuple[str, int, i
         open_block = None
     if open_block is not None:
         raise ValueError(f"{where}: 'BEGIN {open_block[1]}' on line {open_block[0]} has no matching 'END {open_block[1]}'")
-    text = "".join(out)
-    if hidden and out and not text.endswith(("\n", "\r")) and source.endswith(("\n", "\r")):
-        text += "\n"
-    return text, solutions, hidden, removed
+    return "".join(out), solutions, hidden, removed
 
 
 def stub_solutions(source: str, where: str = "cell") -> tuple[str, int]:
@@ -474,8 +467,9 @@ def has_solution_content(nb: Any) -> bool:
             continue
         source = cell.get("source", "")
         text = "".join(source) if isinstance(source, list) else str(source)
-        tags = (cell.get("metadata") or {}).get("tags") or [] if isinstance(cell.get("metadata"), dict) else []
-        if _MARKER_WORDS.search(text) or _OPEN.search(text) or re.search(r"\{solution", text) or INSTRUCTOR_ONLY in tags:
+        metadata = cell.get("metadata")
+        tags = metadata.get("tags") or [] if isinstance(metadata, dict) else []
+        if _MARKER_WORDS.search(text) or re.search(r"\{solution", text) or INSTRUCTOR_ONLY in tags:
             return True
     return False
 

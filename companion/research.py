@@ -1423,9 +1423,9 @@ def _sentences(text: str) -> list[tuple[str, list[str]]]:
     for match in _BOUNDARY.finditer(protected):
         before = protected[start:match.start()]
         word = re.search(r"([A-Za-z.]+)$", before)
-        token = word.group(1).lower().strip(".") if word else ""
+        token = word.group(1).lower() if word else ""
         initial = bool(word) and len(word.group(1)) == 1 and word.group(1).isupper()
-        if token in _ABBREVIATIONS or initial:
+        if protected[match.start()] == "." and (token in _ABBREVIATIONS or initial):
             continue
         pieces.append(protected[start:match.end()])
         start = match.end()
@@ -2224,7 +2224,10 @@ def check_experiment(
 
     if hypothesis is not None:
         experiments = [e for e in hypothesis.evidence if e.kind == "experiment"]
-        if conclusion == "supported" and (hypothesis.status == "refuted" or not any(e.supports for e in experiments)):
+        if conclusion == "supported" and hypothesis.status == "refuted":
+            failures.append(Finding("hypothesis", "the conclusion is 'supported' but the hypothesis is refuted: "
+                                                  "evidence against it is recorded, and more support does not undo it"))
+        elif conclusion == "supported" and not any(e.supports for e in experiments):
             failures.append(Finding("hypothesis", f"the conclusion is 'supported' but the hypothesis is {hypothesis.status} "
                                                   "without supporting experiment evidence: record it with hypothesis.support('experiment', ...)"))
         elif conclusion == "refuted" and hypothesis.status != "refuted":

@@ -42,6 +42,23 @@ def _float64_default_seed() -> None:
     torch.manual_seed(0)
 
 
+@pytest.fixture
+def ascii_locale():
+    """The C locale for the test: files opened without an explicit encoding are read and written as ASCII.
+
+    Code that must read and write UTF-8 whatever the machine's locale is tested under it (on a
+    machine in Python's UTF-8 mode the locale does not matter and such tests cannot tell).
+    """
+    import locale
+
+    old = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    try:
+        yield
+    finally:
+        locale.setlocale(locale.LC_CTYPE, old)
+
+
 # Tests that take tens of seconds each (nbgrader end to end, the exercise notebooks, compiling
 # with Inductor, a fresh virtual environment, two torch.distributed processes) run first, so that
 # pytest-xdist's two workers share them and neither ends the run alone on one of them.

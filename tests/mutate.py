@@ -15,6 +15,8 @@ Usage::
     python tests/mutate.py --list          # the modules and their test files
     python tests/mutate.py exercises --only 'companion.exercises._compare.*'  # part of one
     python tests/mutate.py exercises --rerun --only NAME --only NAME  # survivors, after new tests
+    python tests/mutate.py exercises --work exercises-student-book --only 'companion.exercises.student_book.*'
+                                           # in _build/mutate/exercises-student-book (default: the module's name)
 
 Nothing here runs at import (pytest imports this file when it collects doctests).
 """
@@ -49,7 +51,9 @@ MODULES: dict[str, tuple[list[str], Optional[list[str]]]] = {
     ),
     # test_research_writing.py covers the writing helpers (added while this list was written;
     # files that do not exist are skipped by prepare())
-    "research": (["tests/test_research.py", "tests/test_research_reference.py", "tests/test_research_writing.py"], None),
+    "research": (["tests/test_research.py", "tests/test_research_reference.py", "tests/test_research_writing.py",
+                  "tests/test_research_review_exact.py", "tests/test_research_mutation.py",
+                  "tests/test_research_related_work_exact.py"], None),
     # the fast tests of the checker and of the release/nbgrader/student-book tools; the slow
     # end-to-end ones (test_grading.py runs nbgrader, ~50 s; test_exercise_notebooks.py runs
     # every chapter's notebook, ~3 min) are left out, see tests/MUTATION.md
@@ -60,6 +64,8 @@ MODULES: dict[str, tuple[list[str], Optional[list[str]]]] = {
             "tests/test_release_leaks.py",
             "tests/test_exercises_mutation.py",
             "tests/test_release_mutation.py",
+            "tests/test_grade_fast.py",
+            "tests/test_student_book_fast.py",
         ],
         None,
     ),
@@ -153,6 +159,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         help="mutmut mutant-name globs that replace the module's selection, e.g. "
         "'companion.exercises._compare.*' or a mutant's full name (repeatable; one module only)",
     )
+    parser.add_argument(
+        "--work",
+        metavar="NAME",
+        help="work folder _build/mutate/NAME (default: the module's name; one module only), so that runs of "
+        "parts of one module do not share a folder",
+    )
     args = parser.parse_args(argv)
     if args.list:
         for m, (tests, globs) in MODULES.items():
@@ -167,12 +179,14 @@ def main(argv: Optional[list[str]] = None) -> int:
         if len(args.modules) != 1:
             parser.error("--only needs exactly one module")
         MODULES[args.modules[0]] = (MODULES[args.modules[0]][0], args.only)
+    if args.work and len(args.modules) != 1:
+        parser.error("--work needs exactly one module")
     python = sys.executable
     env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg", COMPANION_PROGRESS="0", PYTHONHASHSEED="0")
     env.pop("PYTHONPATH", None)
     status = 0
     for module in args.modules or list(MODULES):
-        work = ROOT / "_build" / "mutate" / module
+        work = ROOT / "_build" / "mutate" / (args.work or module)
         prepare(module, work, keep=args.rerun)
         print(f"== mutmut on companion/{module} in {work.relative_to(ROOT)}", flush=True)
         _, globs = MODULES[module]

@@ -1091,6 +1091,22 @@ def test_call_timed_out_exception():
     assert not isinstance(err, Exception)  # a student's `except Exception:` cannot swallow it
 
 
+def test_a_loop_that_catches_exception_is_still_stopped():
+    """The stop request is a CallTimedOut, which a student's ``except Exception:`` lets through."""
+    from companion.exercises._timeout import CallTimedOut, call_with_timeout
+
+    def stubborn() -> None:
+        while True:
+            try:
+                sum(range(100))
+            except Exception:  # noqa: BLE001 - what a student may write
+                pass
+
+    with pytest.raises(CallTimedOut) as info:
+        call_with_timeout(stubborn, timeout=0.2)
+    assert info.value.still_running is False
+
+
 def test_nested_values_keep_every_switch():
     kind, where, _ = lines(torch.ones(2, 3), torch.ones(3, 2))
     assert (kind, where) == ("shape", "result")

@@ -890,3 +890,39 @@ def test_convert_details():
     assert out["cells"][1]["metadata"] == {"nbgrader": {"grade": True, "grade_id": "Ex_A-1", "locked": True, "points": 1,
                                                         "schema_version": 3, "solution": False, "task": False}}
     assert is_check_cell(nb["cells"][1])  # the call is found in the joined lines
+
+
+def _raw(path: Path, nb: dict) -> Path:
+    """Write ``nb`` with its non-ASCII characters as UTF-8 bytes (not ``\\u`` escapes), as Jupyter does."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
+    return path
+
+
+def test_release_and_conversion_read_and_write_utf8_whatever_the_locale(tmp_path, ascii_locale):
+    src = tmp_path / "chapters"
+    nb = notebook(markdown("Größe — naïve"), code(f"def f(x):\n    # BEGIN SOLUTION\n    {SECRET}  # café\n    # END SOLUTION\n"))
+    _raw(src / "01" / "exercises.ipynb", nb)
+    _raw(src / "01" / "notes.ipynb", notebook(markdown("é"), code("# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n")))
+    dest = tmp_path / "student"
+    result = release(src, dest)
+    assert result.skipped == [str(src / "01" / "notes.ipynb")]
+    student, _ = release_notebook(nb)
+    assert (dest / "01" / "exercises.ipynb").read_bytes() == (json.dumps(student, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+    # the leak scan reads files as UTF-8: markers, and secret lines of text files and notebooks
+    leaky = tmp_path / "leaky"
+    (leaky / "page.md").parent.mkdir()
+    (leaky / "page.md").write_bytes("Größe\n### BEGIN SOLUTION\n".encode("utf-8"))
+    assert find_leaks(leaky) == [f"{leaky / 'page.md'}: line 2 holds a solution marker: ### BEGIN SOLUTION"]
+    (leaky / "page.md").unlink()
+    shown = code("f(1)")
+    shown["outputs"] = [{"name": "stdout", "output_type": "stream", "text": ["Größe\n", f"{SECRET}\n"]}]
+    _raw(leaky / "out.ipynb", notebook(markdown("é"), shown))
+    assert find_leaks(leaky, {SECRET}) == [f"{leaky / 'out.ipynb'}: holds a line of a removed solution: {SECRET}"]
+
+    # nbgrader_source writes the converted notebook as UTF-8
+    path = _raw(tmp_path / "convert" / "exercises.ipynb", nb)
+    assert convert_file(path) is True
+    assert path.read_bytes() == (json.dumps(convert_notebook(nb), indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    assert convert_file(path, check=True) is False

@@ -239,7 +239,7 @@ def grade(
 
     for student, chapter, notebook in found:
         target = course / "submitted" / student / chapter / EXERCISE_NOTEBOOK
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True)  # one submission per (student, chapter)
         shutil.copyfile(notebook, target)
 
     def autograded(student: str, chapter: str) -> bool:

@@ -134,14 +134,18 @@ def prepare(root: PathLike = ".", dest: PathLike = "_build/student", toc: Option
     FileNotFoundError
         If ``root`` lacks ``_config.yml``, the table of contents or ``chapters/``.
     ValueError
-        If ``dest`` is ``root`` itself or holds it, a notebook is malformed or has broken
-        solution markers, or the scan finds a leak. Nothing is left at ``dest`` then.
+        If ``dest`` is ``root`` itself or holds it, or lies in a copied folder (``book/``,
+        ``chapters/``, ``benchmarks/``), a notebook is malformed or has broken solution
+        markers, or the scan finds a leak. Nothing is left at ``dest`` then.
     """
     import yaml
 
     root_path, dest_path = Path(root).resolve(), Path(dest).resolve()
     if dest_path == root_path or dest_path in root_path.parents:
         raise ValueError("dest must not be the course root itself, nor a folder above it")
+    for name in COPIED:  # the tree would copy itself, folder inside folder, until paths grow too long
+        if dest_path == root_path / name or root_path / name in dest_path.parents:
+            raise ValueError(f"dest must not be inside {name}/ of the course root: it would be copied into itself")
     toc_path = Path(toc) if toc is not None else root_path / "_toc.yml"
     for needed in (root_path / "_config.yml", toc_path, root_path / "chapters"):
         if not needed.exists():

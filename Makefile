@@ -75,7 +75,7 @@ student: $(STAMP)
 
 # the built site (_build/html, from test-book or book) in headless chromium, and its links
 test-site: $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider tests/site
+	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests/site
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -88,12 +88,21 @@ def toc_pages(pytestconfig: pytest.Config) -> List[Tuple[str, int, Optional[str]
 
 @pytest.fixture(scope="session")
 def screenshot_dir(site_dir: Path) -> Path:
-    """``_build/screenshots`` beside ``_build/html`` (created, emptied of old PNGs)."""
+    """``_build/screenshots`` beside ``_build/html`` (created; emptied of old files at the start of the run)."""
     path = site_dir.parent / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
-    for old in path.glob("*.png"):
-        old.unlink()
     return path
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Empty ``_build/screenshots`` once per run: in the controller of pytest-xdist, not in each
+    worker (a worker would delete the screenshots another one has already taken)."""
+    if hasattr(session.config, "workerinput"):
+        return
+    path = _site_dir(session.config).parent / "screenshots"
+    if path.is_dir():
+        for old in list(path.glob("*.png")) + list(path.glob("visited*.txt")):
+            old.unlink(missing_ok=True)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

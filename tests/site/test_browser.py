@@ -8,7 +8,7 @@ links that lead to its neighbours in the table of contents. Then: a solution dro
 on click, the search page finds "Kaiming", and clicking "next" and "previous" navigates
 where the table of contents says. Screenshots of the landing page and of the first page of
 every chapter go to ``_build/screenshots/``; the pages visited are listed in ``visited.txt``
-there.
+there (``visited-gw0.txt``, ``visited-gw1.txt`` when pytest-xdist runs the checks in parallel).
 """
 
 from __future__ import annotations
@@ -83,11 +83,13 @@ async () => {
 
 
 @pytest.fixture(scope="session")
-def visited(screenshot_dir: Path) -> Iterator[List[str]]:
-    """Pages the browser opened, written to ``_build/screenshots/visited.txt`` at the end."""
+def visited(screenshot_dir: Path, worker_id: str) -> Iterator[List[str]]:
+    """Pages the browser opened, written to ``_build/screenshots/visited.txt`` at the end
+    (``visited-gw0.txt``, ``visited-gw1.txt``, ... with one file per pytest-xdist worker)."""
     pages: List[str] = []
     yield pages
-    (screenshot_dir / "visited.txt").write_text("".join(f"{p}\n" for p in pages), encoding="utf8")
+    name = "visited.txt" if worker_id == "master" else f"visited-{worker_id}.txt"
+    (screenshot_dir / name).write_text("".join(f"{p}\n" for p in pages), encoding="utf8")
 
 
 def _link_target(tab: object, kind: str) -> Optional[str]:

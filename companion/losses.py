@@ -175,7 +175,24 @@ def logsumexp(z: torch.Tensor, dim: int = -1, keepdim: bool = False) -> torch.Te
     return out if keepdim else out.squeeze(dim)
 
 
-def softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
+def _softmax_input(z: torch.Tensor, dim: object, dtype: Optional[torch.dtype]) -> tuple[torch.Tensor, int]:
+    """Check the arguments of :func:`softmax` / :func:`log_softmax`; cast ``z`` to ``dtype`` first, as torch does.
+
+    Without ``dtype``, ``z`` must be floating point; with it, any real tensor (integers and bools
+    too) is cast. A 0-d ``z`` accepts ``dim`` in ``{-1, 0}``.
+    """
+    if dtype is None:
+        check.float_tensor(z, "z")
+    else:
+        dtype = check.dtype(dtype, "dtype")
+        check.tensor(z, "z")
+        if z.dtype.is_complex:
+            raise TypeError(f"z must be a real tensor, got {z.dtype}")
+        z = z.to(dtype)  # differentiable: the gradient comes back in z's own dtype
+    return z, check.dim(dim, z, "z")
+
+
+def softmax(z: torch.Tensor, dim: int = -1, *, dtype: Optional[torch.dtype] = None) -> torch.Tensor:
     r"""Softmax: turn logits into probabilities along ``dim``.
 
     .. math::
@@ -186,12 +203,25 @@ def softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
     multiplied by :math:`e^{-m}`) but keeps every exponential in :math:`(0, 1]`. The backward
     pass is the formula of :func:`companion.losses.softmax_backward`.
 
+    The arguments and results are those of :func:`torch.softmax`, edge cases included: a 0-d
+    ``z`` is one class (result 1, or NaN for an infinite or NaN entry), an empty ``z`` gives an
+    empty result, a slice that is all :math:`-\infty` gives NaN. Differences: ``dim`` defaults
+    to the last dimension, where :func:`torch.nn.functional.softmax` picks one by the deprecated
+    implicit rule (with a warning), and ``dim=None`` is refused; ``dtype`` is keyword-only
+    (the third positional parameter is a private ``_stacklevel`` in
+    :func:`torch.nn.functional.softmax`, ``dtype`` in :func:`torch.softmax`); an integer
+    ``dtype`` raises :class:`TypeError` (torch: ``NotImplementedError``).
+
     Parameters
     ----------
-    z : torch.Tensor, shape (..., C, ...)
-        Floating-point logits. An empty tensor gives an empty result, as in torch.
+    z : torch.Tensor, shape (..., C, ...) or ()
+        Floating-point logits (any real dtype if ``dtype`` is given).
     dim : int
         The class dimension.
+    dtype : torch.dtype, optional
+        A floating-point dtype to cast ``z`` to before the operation (e.g. ``torch.float32``
+        for float16 logits); also the dtype of the result. The gradient flows back through the
+        cast, in ``z``'s dtype.
 
     Returns
     -------
@@ -201,9 +231,10 @@ def softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
     Raises
     ------
     TypeError
-        If ``z`` is not a floating-point tensor or ``dim`` is not an int.
+        If ``z`` is not a floating-point tensor (a real tensor when ``dtype`` is given),
+        ``dim`` is not an int, or ``dtype`` is not a floating-point ``torch.dtype``.
     ValueError
-        If ``z`` is 0-d or ``dim`` is out of range.
+        If ``dim`` is out of range.
 
     Examples
     --------
@@ -213,9 +244,14 @@ def softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
     tensor([1., 0.])
     >>> softmax(torch.zeros(3, 0)).shape
     torch.Size([3, 0])
+    >>> softmax(torch.tensor([1, 3]), dtype=torch.float64)
+    tensor([0.1192, 0.8808], dtype=torch.float64)
+    >>> softmax(torch.tensor(5.0))  # 0-d: a single class
+    tensor(1.)
     """
-    check.float_tensor(z, "z")
-    dim = _class_dim(z, dim, "z")
+    z, dim = _softmax_input(z, dim, dtype)
+    if z.dim() == 0:
+        return _Softmax.apply(z.unsqueeze(0), 0).squeeze(0)  # one class
     if z.numel() == 0:
         return z.clone()  # nothing to normalize (and no maximum to take)
     return _Softmax.apply(z, dim)
@@ -327,12 +363,14 @@ def softmax_jacobian(z: torch.Tensor) -> torch.Tensor:
     tensor([[ 0.2500, -0.2500],
             [-0.2500,  0.2500]])
     """
+    check.float_tensor(z, "z")
+    _class_dim(z, -1, "z")  # a 0-d z has no class dimension to differentiate along
     s = softmax(z, dim=-1)
     return torch.diag_embed(s) - s.unsqueeze(-1) * s.unsqueeze(-2)
 
 
 
-def log_softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
+def log_softmax(z: torch.Tensor, dim: int = -1, *, dtype: Optional[torch.dtype] = None) -> torch.Tensor:
     r"""Logarithm of softmax, computed stably with log-sum-exp.
 
     .. math::
@@ -343,12 +381,20 @@ def log_softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
     float: a probability that underflows to 0 has logarithm :math:`-\infty`, while this
     formula returns the exact finite value.
 
+    The arguments and results are those of :func:`torch.log_softmax`, edge cases included (a
+    0-d ``z`` gives 0, or NaN for an infinite or NaN entry); the differences (default ``dim``,
+    keyword-only ``dtype``, the error for an integer ``dtype``) are those listed in
+    :func:`softmax`.
+
     Parameters
     ----------
-    z : torch.Tensor, shape (..., C, ...)
-        Floating-point logits.
+    z : torch.Tensor, shape (..., C, ...) or ()
+        Floating-point logits (any real dtype if ``dtype`` is given).
     dim : int
         The class dimension.
+    dtype : torch.dtype, optional
+        A floating-point dtype to cast ``z`` to before the operation; also the dtype of the
+        result.
 
     Returns
     -------
@@ -358,17 +404,21 @@ def log_softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
     Raises
     ------
     TypeError
-        If ``z`` is not a floating-point tensor or ``dim`` is not an int.
+        If ``z`` is not a floating-point tensor (a real tensor when ``dtype`` is given),
+        ``dim`` is not an int, or ``dtype`` is not a floating-point ``torch.dtype``.
     ValueError
-        If ``z`` is 0-d or ``dim`` is out of range.
+        If ``dim`` is out of range.
 
     Examples
     --------
     >>> log_softmax(torch.tensor([1e4, 0.0]))
     tensor([     0., -10000.])
+    >>> log_softmax(torch.tensor(5.0))  # 0-d: a single class, log 1 = 0
+    tensor(0.)
     """
-    check.float_tensor(z, "z")
-    dim = _class_dim(z, dim, "z")
+    z, dim = _softmax_input(z, dim, dtype)
+    if z.dim() == 0:
+        return _LogSoftmax.apply(z.unsqueeze(0), 0).squeeze(0)  # one class
     if z.numel() == 0:
         return z.clone()
     return _LogSoftmax.apply(z, dim)
@@ -448,13 +498,13 @@ def log_softmax_backward(grad_output: torch.Tensor, output: torch.Tensor, dim: i
 
 
 def _ce_inputs(
-    logits: torch.Tensor, target: torch.Tensor
+    logits: torch.Tensor, target: torch.Tensor, ignore_index: int = -100
 ) -> tuple[torch.Tensor, Optional[torch.Tensor], Optional[torch.Tensor]]:
     """Validate (logits, target).
 
     Returns the logits with classes last, and either the class indices as int64 (for an
-    integer target) or the target distribution with classes last (for a floating target);
-    the other is ``None``.
+    integer target; entries equal to ``ignore_index`` may lie outside [0, C)) or the target
+    distribution with classes last (for a floating target); the other is ``None``.
     """
     check.float_tensor(logits, "logits")
     check.tensor(target, "target")
@@ -474,6 +524,11 @@ def _ce_inputs(
                 f"target of floating dtype holds class probabilities and must have the shape of logits, "
                 f"{tuple(logits.shape)}, got {tuple(target.shape)} (use an integer tensor for class indices)"
             )
+        if ignore_index >= 0:  # as PyTorch: only a negative (never matching) ignore_index
+            raise ValueError(
+                f"ignore_index applies to class indices only; with class probabilities (a floating "
+                f"target) it must be negative, got {ignore_index}"
+            )
         t = target.movedim(class_dim, -1).to(z.dtype)
         _check_distribution(t, "target")
         return z, None, t
@@ -485,13 +540,16 @@ def _ce_inputs(
                 f"{z.shape[0]}, target has {target.shape[0]}"
             )
         raise ValueError(f"target of class indices must have shape {tuple(expected)}, got {tuple(target.shape)}")
-    _check_class_indices(target, classes)
+    _check_class_indices(target, classes, ignore_index)
     return z, target.long(), None
 
 
 @torch.compiler.disable
-def _check_class_indices(target: torch.Tensor, classes: int) -> None:
+def _check_class_indices(target: torch.Tensor, classes: int, ignore_index: int) -> None:
     if _holds_values(target):
+        target = target[target != ignore_index]
+        if target.numel() == 0:
+            return
         lo, hi = int(target.min()), int(target.max())
         if lo < 0 or hi >= classes:
             bad = lo if lo < 0 else hi
@@ -504,135 +562,206 @@ def _smoothed_one_hot(index: torch.Tensor, classes: int, eps: float, dtype: torc
     return one_hot * (1.0 - eps) + eps / classes
 
 
+def _class_weights(weight: object, z: torch.Tensor) -> torch.Tensor:
+    """The per-class weights of logits ``z`` (..., C): ``weight`` checked, or ones for ``None``."""
+    classes = z.shape[-1]
+    if weight is None:
+        return torch.ones(classes, dtype=z.dtype, device=z.device)
+    weight = check.float_tensor(weight, "weight")
+    if weight.dtype != z.dtype:
+        raise TypeError(f"weight must have the dtype of logits, {z.dtype}, got {weight.dtype}")
+    check.same_device(weight, "weight", z, "logits")
+    if weight.shape != (classes,):
+        raise ValueError(f"weight must have shape ({classes},), one weight per class, got {tuple(weight.shape)}")
+    return weight
+
+
+def _nan_if_zero(total: torch.Tensor) -> torch.Tensor:
+    """``total``, or NaN where it is 0: a mean over a total weight of 0 is NaN (0/0), as in PyTorch."""
+    return torch.where(total != 0, total, torch.nan)
+
+
 def cross_entropy(
     logits: torch.Tensor,
     target: torch.Tensor,
+    weight: Optional[torch.Tensor] = None,
+    *,
+    ignore_index: int = -100,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> torch.Tensor:
-    r"""Cross-entropy between the softmax of ``logits`` and ``target``.
+    r"""Cross-entropy between the softmax of ``logits`` and ``target``, with optional class weights.
 
-    For one example with logits :math:`z \in \mathbb{R}^C` and target distribution
-    :math:`t` (a one-hot vector for a class index :math:`y`),
+    For one example with logits :math:`z \in \mathbb{R}^C`, target distribution :math:`t`
+    (a one-hot vector for a class index :math:`y`) and class weights :math:`w` (all 1 by
+    default),
 
     .. math::
-        \ell(z, t) = -\sum_{c=1}^{C} t_c \log \operatorname{softmax}(z)_c
-        = \operatorname{LSE}(z) - \sum_c t_c z_c ,
-        \qquad \ell(z, y) = \operatorname{LSE}(z) - z_y .
+        \ell(z, t) = -\sum_{c=1}^{C} w_c\, t_c \log \operatorname{softmax}(z)_c
+        = \Big(\sum_c w_c t_c\Big) \operatorname{LSE}(z) - \sum_c w_c t_c z_c ,
+        \qquad \ell(z, y) = w_y \big(\operatorname{LSE}(z) - z_y\big) .
 
     Label smoothing :math:`\varepsilon` replaces :math:`t` by
-    :math:`(1 - \varepsilon)\, t + \varepsilon / C`. The semantics (shapes, reductions,
-    smoothing) are those of :func:`torch.nn.functional.cross_entropy` without ``weight``
-    and ``ignore_index``. Logits of :math:`-\infty` (masked classes) are allowed where the
-    target puts no mass; for probability targets this uses :math:`0 \log 0 = 0`, where
-    PyTorch returns NaN.
+    :math:`(1 - \varepsilon)\, t + \varepsilon / C` (so it weights its share of every class
+    by :math:`w_c`). Examples whose class index equals ``ignore_index`` get loss 0 and do not
+    count. ``reduction="mean"`` divides the summed loss by the total weight of the counted
+    examples, :math:`\sum_n w_{y_n}` (their number without ``weight``; NaN if it is 0, e.g.
+    when every target is ignored), for class indices, and by the number of examples
+    :math:`N` for probability targets.
+
+    These are the semantics of :func:`torch.nn.functional.cross_entropy`, with these
+    differences: the arguments after ``weight`` are keyword-only and the deprecated
+    ``size_average``/``reduce`` are absent; for probability targets a logit of
+    :math:`-\infty` where the target puts no mass counts :math:`0 \log 0 = 0` (PyTorch
+    returns NaN); ``weight`` must have the dtype of ``logits`` also for probability targets
+    (PyTorch promotes there); the loss is differentiable with respect to ``weight`` also for
+    class indices (PyTorch raises); ``ignore_index`` must be an ``int``; bad input raises
+    ``TypeError``/``ValueError`` (PyTorch: ``RuntimeError``/``IndexError``).
 
     Parameters
     ----------
     logits : torch.Tensor, shape (C,), (N, C) or (N, C, d1, ..., dk)
         Floating-point scores; the class dimension is 1 (0 for a single example).
     target : torch.Tensor, shape (), (N,) or (N, d1, ..., dk) of integers, or shape of ``logits``
-        Class indices in :math:`[0, C)` (integer dtype) or class probabilities (floating
-        dtype, non-negative, summing to 1 over the class dimension).
+        Class indices in :math:`[0, C)` or equal to ``ignore_index`` (integer dtype), or
+        class probabilities (floating dtype, non-negative, summing to 1 over the class
+        dimension).
+    weight : torch.Tensor, shape (C,), optional
+        Weight :math:`w_c` of each class, of the dtype and device of ``logits`` (any real
+        values, as in PyTorch). ``None`` weights every class 1.
+    ignore_index : int
+        Class index whose examples are skipped (class indices only; with probability
+        targets it must be negative, as in PyTorch). It may be a real class.
     reduction : {"mean", "sum", "none"}
-        Average over examples (and positions), sum, or return one loss per example.
+        Weighted average over examples (and positions), sum, or one loss per example.
     label_smoothing : float
         :math:`\varepsilon \in [0, 1]`.
 
     Returns
     -------
     torch.Tensor
-        A scalar, or shape (N, d1, ..., dk) for ``reduction="none"``.
+        A scalar, or shape (N, d1, ..., dk) for ``reduction="none"`` (shape () for a single
+        example).
 
     Raises
     ------
     TypeError
-        If ``logits`` is not a floating-point tensor, or ``target`` is not a tensor of
-        integers or floats.
+        If ``logits`` is not a floating-point tensor, ``target`` is not a tensor of integers
+        or floats, ``weight`` is not a floating-point tensor of the dtype of ``logits``, or
+        ``ignore_index`` is not an int.
     ValueError
-        If the batch sizes or shapes do not match, a class index is out of range, target
-        probabilities are negative or do not sum to 1, ``reduction`` is unknown, or
-        ``label_smoothing`` is outside [0, 1].
+        If the batch sizes or shapes do not match, ``weight`` does not have shape (C,) or
+        lives on another device, a class index is out of range, target probabilities are
+        negative or do not sum to 1, ``ignore_index`` is non-negative with probability
+        targets, ``reduction`` is unknown, or ``label_smoothing`` is outside [0, 1].
 
     Examples
     --------
     >>> z = torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
     >>> cross_entropy(z, torch.tensor([0, 2]), reduction="none")
     tensor([0.2395, 1.0986])
+    >>> cross_entropy(z, torch.tensor([0, -100]))  # the second example is ignored
+    tensor(0.2395)
+    >>> cross_entropy(z, torch.tensor([0, 2]), torch.tensor([1.0, 1.0, 3.0]))  # (0.2395 + 3 * 1.0986) / 4
+    tensor(0.8838)
     >>> cross_entropy(torch.tensor([[1e4, 0.0]]), torch.tensor([1]))
     tensor(10000.)
     """
     reduction = check.choice(reduction, "reduction", REDUCTIONS)
     eps = check.real(label_smoothing, "label_smoothing", low=0, high=1)
-    z, index, t = _ce_inputs(logits, target)
+    ignore_index = check.integer(ignore_index, "ignore_index")
+    z, index, t = _ce_inputs(logits, target, ignore_index)
+    w = _class_weights(weight, z)
     if index is not None:
-        return _reduce(_CrossEntropy.apply(z, index, eps), reduction)
+        keep = index != ignore_index
+        y = torch.where(keep, index, 0)  # any valid class for the ignored; their loss is set to 0
+        loss = torch.where(keep, _CrossEntropy.apply(z, y, eps, w), 0.0)
+        if reduction == "mean":  # divide by the total weight of the counted examples
+            return loss.sum() / _nan_if_zero(torch.where(keep, w[y], 0.0).sum())
+        return _reduce(loss, reduction)
     assert t is not None
     if eps > 0:
         t = t * (1.0 - eps) + eps / z.shape[-1]
     log_p = log_softmax(z, dim=-1)
     # 0 * log 0 = 0: classes with zero target mass contribute nothing, even at logit -inf
-    loss = -torch.where(t > 0, t * log_p, torch.zeros_like(log_p)).sum(dim=-1)
+    loss = -torch.where(t > 0, w * t * log_p, torch.zeros_like(log_p)).sum(dim=-1)
     return _reduce(loss, reduction)
 
 
 class _CrossEntropy(torch.autograd.Function):
-    r"""Cross-entropy of each example: logits ``z`` (..., C), class indices ``index`` (...).
+    r"""Weighted cross-entropy of each example: logits ``z`` (..., C), class indices ``index`` (...), weights ``w`` (C,).
 
-    With the smoothed target :math:`t = (1-\varepsilon)\,\mathrm{onehot}(y) + \varepsilon/C`,
+    With the smoothed target :math:`t = (1-\varepsilon)\,\mathrm{onehot}(y) + \varepsilon/C`
+    and :math:`s = \sum_c w_c t_c = (1-\varepsilon) w_y + \tfrac{\varepsilon}{C}\sum_c w_c`,
 
     .. math::
-        \ell = \log \sum_j e^{z_j - m} - (1-\varepsilon)(z_y - m) - \varepsilon(\overline{z} - m),
-        \qquad \frac{\partial \ell}{\partial z} = \operatorname{softmax}(z) - t .
+        \ell = s \log \sum_j e^{z_j - m} - (1-\varepsilon)\, w_y (z_y - m)
+        - \tfrac{\varepsilon}{C} \sum_c w_c (z_c - m),
+        \qquad \frac{\partial \ell}{\partial z} = s \operatorname{softmax}(z) - w \odot t ,
+        \qquad \frac{\partial \ell}{\partial w_c} = -t_c \log \operatorname{softmax}(z)_c .
 
-    The shift :math:`m = \max_j z_j` cancels (the weights sum to 1) and keeps every term exact
-    for huge logits; the (..., C) one-hot target is only formed in the backward pass.
+    The shift :math:`m = \max_j z_j` cancels and keeps every term exact for huge logits;
+    the (..., C) one-hot target is only formed in the backward pass.
     """
 
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(z: torch.Tensor, index: torch.Tensor, eps: float) -> torch.Tensor:  # type: ignore[override]
+    def forward(z: torch.Tensor, index: torch.Tensor, eps: float, w: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         m = z.amax(dim=-1, keepdim=True)
-        loss = torch.log(torch.exp(z - m).sum(dim=-1, keepdim=True)) - (1.0 - eps) * (z.gather(-1, index.unsqueeze(-1)) - m)
+        w_y = w[index].unsqueeze(-1)
+        s = (1.0 - eps) * w_y + eps / z.shape[-1] * w.sum()
+        loss = s * torch.log(torch.exp(z - m).sum(dim=-1, keepdim=True)) - (1.0 - eps) * w_y * (z.gather(-1, index.unsqueeze(-1)) - m)
         if eps > 0:  # (a logit of -inf on an unused class is fine without smoothing)
-            loss = loss - eps * (z.mean(dim=-1, keepdim=True) - m)
+            loss = loss - eps / z.shape[-1] * (w * (z - m)).sum(dim=-1, keepdim=True)
         return loss.squeeze(-1)
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[torch.Tensor, torch.Tensor, float], output: torch.Tensor) -> None:
-        z, index, ctx.eps = inputs
-        ctx.save_for_backward(z, index)
+    def setup_context(ctx: Any, inputs: tuple[torch.Tensor, torch.Tensor, float, torch.Tensor], output: torch.Tensor) -> None:
+        z, index, ctx.eps, w = inputs
+        ctx.save_for_backward(z, index, w)
 
     @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None, None]:  # type: ignore[override]
-        z, index = ctx.saved_tensors
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Optional[torch.Tensor], None, None, Optional[torch.Tensor]]:  # type: ignore[override]
+        z, index, w = ctx.saved_tensors
         t = _smoothed_one_hot(index, z.shape[-1], ctx.eps, z.dtype)
-        return (_Softmax.forward(z, -1) - t) * grad_output.unsqueeze(-1), None, None
+        g = grad_output.unsqueeze(-1)
+        wt = w * t
+        grad_z = (wt.sum(dim=-1, keepdim=True) * _Softmax.forward(z, -1) - wt) * g if ctx.needs_input_grad[0] else None
+        grad_w = None
+        if ctx.needs_input_grad[3]:  # -t log softmax(z), where t > 0 (0 log 0 = 0 at logit -inf)
+            nll = -torch.where(t > 0, t * _LogSoftmax.forward(z, -1), 0.0) * g
+            grad_w = nll.reshape(-1, z.shape[-1]).sum(dim=0)
+        return grad_z, None, None, grad_w
 
 
 def cross_entropy_grad(
     logits: torch.Tensor,
     target: torch.Tensor,
+    weight: Optional[torch.Tensor] = None,
+    *,
+    ignore_index: int = -100,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> torch.Tensor:
     r"""Gradient of :func:`cross_entropy` with respect to the logits.
 
-    Because :math:`\ell = \operatorname{LSE}(z) - \sum_c t_c z_c` and
-    :math:`\sum_c t_c = 1`,
+    Because :math:`\ell = \big(\sum_c w_c t_c\big) \operatorname{LSE}(z) - \sum_c w_c t_c z_c`,
 
     .. math::
-        \frac{\partial \ell}{\partial z} = \operatorname{softmax}(z) - t ,
+        \frac{\partial \ell}{\partial z} = \Big(\sum_c w_c t_c\Big) \operatorname{softmax}(z) - w \odot t ,
 
-    divided by the number of losses averaged for ``reduction="mean"``: for a batch of
-    :math:`N` class indices this is :math:`(\operatorname{softmax}(z) - \operatorname{onehot}(y)) / N`.
-    For ``reduction="none"`` each example's gradient of its own loss is returned (the
-    gradient of the sum).
+    which is :math:`\operatorname{softmax}(z) - t` without ``weight`` (then
+    :math:`\sum_c t_c = 1`). Ignored examples get gradient 0. For ``reduction="mean"`` it is
+    divided by what the loss is divided by: the total weight :math:`\sum_n w_{y_n}` of the
+    counted class indices (their number without ``weight``; for a batch of :math:`N` class
+    indices, :math:`(\operatorname{softmax}(z) - \operatorname{onehot}(y)) / N`), or
+    :math:`N` for probability targets. For ``reduction="none"`` each example's gradient of
+    its own loss is returned (the gradient of the sum).
 
     Parameters
     ----------
-    logits, target, reduction, label_smoothing
+    logits, target, weight, ignore_index, reduction, label_smoothing
         As in :func:`cross_entropy`.
 
     Returns
@@ -650,16 +779,29 @@ def cross_entropy_grad(
     >>> cross_entropy_grad(z, torch.tensor([0, 1]))
     tensor([[-0.2500,  0.2500],
             [ 0.2500, -0.2500]])
+    >>> cross_entropy_grad(z, torch.tensor([0, 1]), ignore_index=1)
+    tensor([[-0.5000,  0.5000],
+            [ 0.0000,  0.0000]])
     """
     reduction = check.choice(reduction, "reduction", REDUCTIONS)
     eps = check.real(label_smoothing, "label_smoothing", low=0, high=1)
-    z, index, t = _ce_inputs(logits, target)
+    ignore_index = check.integer(ignore_index, "ignore_index")
+    z, index, t = _ce_inputs(logits, target, ignore_index)
+    w = _class_weights(weight, z)
+    keep: Optional[torch.Tensor] = None
     if index is not None:
-        t = _smoothed_one_hot(index, z.shape[-1], eps, z.dtype)
+        keep = index != ignore_index
+        y = torch.where(keep, index, 0)
+        t = _smoothed_one_hot(y, z.shape[-1], eps, z.dtype)
+        scale: Any = 1.0 / _nan_if_zero(torch.where(keep, w[y], 0.0).sum()) if reduction == "mean" else 1.0
     else:
         assert t is not None
         t = t * (1.0 - eps) + eps / z.shape[-1]
-    grad = (softmax(z, dim=-1) - t) * _grad_scale(z[..., 0].numel(), reduction)
+        scale = _grad_scale(z[..., 0].numel(), reduction)
+    wt = w * t
+    grad = (wt.sum(dim=-1, keepdim=True) * softmax(z, dim=-1) - wt) * scale
+    if keep is not None:
+        grad = torch.where(keep.unsqueeze(-1), grad, 0.0)
     return grad.movedim(-1, 0 if logits.dim() == 1 else 1)
 
 # ---------------------------------------------------------------------------------------
@@ -674,15 +816,74 @@ def _check_pair(input: torch.Tensor, target: torch.Tensor, input_name: str) -> N
     check.same_shape(target, "target", input, input_name)
 
 
-def binary_cross_entropy_with_logits(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+def _bce_weight(value: Optional[torch.Tensor], name: str, logits: torch.Tensor) -> Optional[torch.Tensor]:
+    """``weight`` or ``pos_weight``: ``None``, or a real tensor on the device of ``logits`` that
+    broadcasts to its shape (any real dtype, bool only for ``weight``, as torch; computed in the
+    dtype of ``logits``)."""
+    if value is None:
+        return None
+    check.tensor(value, name)
+    if value.dtype.is_complex:
+        raise TypeError(f"{name} must be a real tensor, got {value.dtype}")
+    if name == "pos_weight" and value.dtype == torch.bool:  # as torch, which cannot compute pos_weight - 1
+        raise TypeError(f"pos_weight must be a tensor of numbers, got {value.dtype}")
+    check.same_device(value, name, logits, "logits")
+    try:
+        shape = torch.broadcast_shapes(value.shape, logits.shape)
+    except RuntimeError:
+        shape = None
+    if shape != logits.shape:
+        raise ValueError(f"{name} must broadcast to the shape of logits, {tuple(logits.shape)}, got {tuple(value.shape)}")
+    return value.to(logits.dtype)
+
+
+def _softplus(z: torch.Tensor) -> torch.Tensor:
+    # log(1 + e^z) = max(z, 0) + log(1 + e^{-|z|}): never exponentiates a positive number.
+    # max(z, 0) and -|z| are written with torch.where so that autograd gets the true derivative
+    # sigma(z) also at z = 0 (clamp and abs would give the subgradients 1 and 0 there).
+    positive = z >= 0
+    return torch.where(positive, z, torch.zeros_like(z)) + torch.log1p(torch.exp(torch.where(positive, -z, z)))
+
+
+def _mass_times(mass: torch.Tensor, cost: torch.Tensor) -> torch.Tensor:
+    # mass * cost with 0 * inf = 0: a side the target puts no mass on costs nothing, even at an
+    # infinite logit (masking only there keeps the derivative in the mass, cost, everywhere else)
+    return torch.where((mass == 0) & torch.isinf(cost), torch.zeros_like(cost), mass * cost)
+
+
+def binary_cross_entropy_with_logits(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    weight: Optional[torch.Tensor] = None,
+    *,
+    reduction: str = "mean",
+    pos_weight: Optional[torch.Tensor] = None,
+) -> torch.Tensor:
     r"""Binary cross-entropy of :math:`\sigma(z)` against targets in [0, 1], computed stably.
 
-    .. math::
-        \ell(z, y) = -y \log \sigma(z) - (1 - y) \log(1 - \sigma(z))
-        = \max(z, 0) - z y + \log\bigl(1 + e^{-|z|}\bigr),
+    With weight :math:`w` and positive-class weight :math:`p` (both 1 by default),
 
-    the right-hand form never exponentiates a positive number. This is the negative
-    log-likelihood of a Bernoulli variable with success probability :math:`\sigma(z)`.
+    .. math::
+        \ell(z, y) = w \bigl[-p\, y \log \sigma(z) - (1 - y) \log(1 - \sigma(z))\bigr]
+        = w \bigl[p\, y \operatorname{softplus}(-z) + (1 - y) \operatorname{softplus}(z)\bigr],
+
+    with :math:`\operatorname{softplus}(x) = \log(1 + e^x) = \max(x, 0) + \log(1 + e^{-|x|})`,
+    a form that never exponentiates a positive number. For :math:`w = p = 1` this is the
+    negative log-likelihood of a Bernoulli variable with success probability :math:`\sigma(z)`;
+    :math:`p > 1` makes a missed positive cost more (for rare positives, :math:`p` = negatives /
+    positives balances the classes). ``"mean"`` divides the sum by the number of elements, not
+    by the sum of the weights.
+
+    The arguments and results are those of
+    :func:`torch.nn.functional.binary_cross_entropy_with_logits` (shapes, broadcasting of
+    ``weight`` and ``pos_weight``, reductions, an empty input: NaN for ``"mean"``, 0 for
+    ``"sum"``), with these differences: there are no deprecated ``size_average`` / ``reduce``
+    arguments, and ``reduction`` and ``pos_weight`` are keyword-only; a target outside [0, 1]
+    raises :class:`ValueError` (torch computes the formula anyway); at an infinite logit the
+    loss is its limit, 0 where the target puts no mass on the losing side and :math:`+\infty`
+    elsewhere, where torch gives NaN (0 times an infinity) in all cases but
+    :math:`z = +\infty, y < 1` (the gradients agree); gradients also flow into ``weight`` and
+    ``pos_weight`` (torch refuses ones that require a gradient).
 
     Parameters
     ----------
@@ -690,7 +891,12 @@ def binary_cross_entropy_with_logits(logits: torch.Tensor, target: torch.Tensor,
         Floating-point scores :math:`z`.
     target : torch.Tensor, shape of ``logits``
         Labels or soft labels :math:`y \in [0, 1]`.
+    weight : torch.Tensor, broadcastable to the shape of ``logits``, optional
+        Weight :math:`w` of each element's loss (e.g. per example, shape (N, 1)).
     reduction : {"mean", "sum", "none"}
+    pos_weight : torch.Tensor, broadcastable to the shape of ``logits``, optional
+        Weight :math:`p` of the positive term; usually one per class, shape (C,), broadcast
+        over the last dimension.
 
     Returns
     -------
@@ -700,39 +906,57 @@ def binary_cross_entropy_with_logits(logits: torch.Tensor, target: torch.Tensor,
     Raises
     ------
     TypeError
-        If an argument is not a floating-point tensor.
+        If ``logits`` or ``target`` is not a floating-point tensor, or ``weight`` or
+        ``pos_weight`` is not a real tensor.
     ValueError
-        If the shapes or devices differ, a target lies outside [0, 1], or ``reduction``
-        is unknown.
+        If the shapes or devices differ, ``weight`` or ``pos_weight`` does not broadcast to
+        the shape of ``logits``, a target lies outside [0, 1], or ``reduction`` is unknown.
 
     Examples
     --------
     >>> binary_cross_entropy_with_logits(torch.tensor([0.0, 1e4, -1e4]), torch.tensor([1.0, 0.0, 0.0]), reduction="none")
     tensor([6.9315e-01, 1.0000e+04, 0.0000e+00])
+    >>> z, y = torch.zeros(2, 2), torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    >>> binary_cross_entropy_with_logits(z, y, reduction="none", pos_weight=torch.tensor([3.0, 1.0]))
+    tensor([[2.0794, 0.6931],
+            [2.0794, 0.6931]])
     """
     reduction = check.choice(reduction, "reduction", REDUCTIONS)
     _check_pair(logits, target, "logits")
     _check_unit_interval(target, "target")
-    # max(z, 0) and -|z| written with torch.where so that autograd gets the true derivative
-    # sigma(z) - y also at z = 0 (clamp and abs would give the subgradients 1 and 0 there).
-    positive = logits >= 0
-    relu = torch.where(positive, logits, torch.zeros_like(logits))
-    minus_abs = torch.where(positive, -logits, logits)
-    loss = relu - logits * target + torch.log1p(torch.exp(minus_abs))
+    w = _bce_weight(weight, "weight", logits)
+    p = _bce_weight(pos_weight, "pos_weight", logits)
+    positive_mass = target if p is None else p * target
+    # -log sigma(z) = softplus(-z) and -log(1 - sigma(z)) = softplus(z)
+    loss = _mass_times(positive_mass, _softplus(-logits)) + _mass_times(1.0 - target, _softplus(logits))
+    if w is not None:
+        loss = w * loss
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits_grad(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+def binary_cross_entropy_with_logits_grad(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    weight: Optional[torch.Tensor] = None,
+    *,
+    reduction: str = "mean",
+    pos_weight: Optional[torch.Tensor] = None,
+) -> torch.Tensor:
     r"""Gradient of :func:`binary_cross_entropy_with_logits` with respect to the logits.
 
-    .. math::
-        \frac{\partial \ell}{\partial z} = \sigma(z) - y ,
+    Since :math:`\operatorname{softplus}'(x) = \sigma(x)`,
 
-    divided by the number of elements for ``reduction="mean"``.
+    .. math::
+        \frac{\partial \ell}{\partial z} = w \bigl[(1 - y)\, \sigma(z) - p\, y\, \sigma(-z)\bigr]
+        = w \bigl[(1 - y + p\, y)\, \sigma(z) - p\, y\bigr],
+
+    which is :math:`\sigma(z) - y` for :math:`w = p = 1`; divided by the number of elements
+    for ``reduction="mean"``. For ``reduction="none"`` each element's gradient of its own
+    loss is returned (the gradient of the sum).
 
     Parameters
     ----------
-    logits, target, reduction
+    logits, target, weight, reduction, pos_weight
         As in :func:`binary_cross_entropy_with_logits`.
 
     Returns
@@ -748,11 +972,19 @@ def binary_cross_entropy_with_logits_grad(logits: torch.Tensor, target: torch.Te
     --------
     >>> binary_cross_entropy_with_logits_grad(torch.tensor([0.0, 0.0]), torch.tensor([1.0, 0.0]))
     tensor([-0.2500,  0.2500])
+    >>> binary_cross_entropy_with_logits_grad(torch.tensor([0.0]), torch.tensor([1.0]), reduction="sum", pos_weight=torch.tensor([3.0]))
+    tensor([-1.5000])
     """
     reduction = check.choice(reduction, "reduction", REDUCTIONS)
     _check_pair(logits, target, "logits")
     _check_unit_interval(target, "target")
-    return (torch.sigmoid(logits) - target) * _grad_scale(logits.numel(), reduction)
+    w = _bce_weight(weight, "weight", logits)
+    p = _bce_weight(pos_weight, "pos_weight", logits)
+    positive_mass = target if p is None else p * target
+    grad = (1.0 - target) * torch.sigmoid(logits) - positive_mass * torch.sigmoid(-logits)
+    if w is not None:
+        grad = w * grad
+    return grad * _grad_scale(logits.numel(), reduction)
 
 
 def mse(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:

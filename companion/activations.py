@@ -94,7 +94,9 @@ def sigmoid(x: torch.Tensor) -> torch.Tensor:
     tensor([0.0000, 0.5000, 1.0000])
     """
     check.float_tensor(x, "x")
-    e = torch.exp(-x.abs())
+    # e = exp(-|x|), with -|x| written as a where: autograd then differentiates each branch's own
+    # formula, which gives sigma'(0) = 1/4 (through x.abs() it would give 0 at x = 0)
+    e = torch.exp(torch.where(x >= 0, -x, x))
     return torch.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
@@ -166,9 +168,11 @@ def tanh(x: torch.Tensor) -> torch.Tensor:
     tensor([-1.,  0.,  1.])
     """
     check.float_tensor(x, "x")
-    a = x.abs()
-    e = torch.exp(-2.0 * a)
-    return torch.sign(x) * (-torch.expm1(-2.0 * a)) / (1.0 + e)
+    # |x| and sign(x) written as wheres, so that autograd gives tanh'(0) = 1 (through
+    # torch.sign and x.abs() it would give 0 at x = 0)
+    a = torch.where(x >= 0, x, -x)
+    t = -torch.expm1(-2.0 * a) / (1.0 + torch.exp(-2.0 * a))
+    return torch.where(x >= 0, t, -t)
 
 
 def tanh_grad(x: torch.Tensor) -> torch.Tensor:
@@ -235,7 +239,9 @@ def relu(x: torch.Tensor) -> torch.Tensor:
     tensor([0., 0., 3.])
     """
     check.float_tensor(x, "x")
-    return x.clamp(min=0.0)
+    # not x.clamp(min=0): autograd would give the derivative 1 at x = 0, where PyTorch's relu
+    # (and relu_grad) give 0
+    return torch.where(x <= 0, 0.0, x)
 
 
 def relu_grad(x: torch.Tensor) -> torch.Tensor:

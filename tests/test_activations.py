@@ -95,6 +95,25 @@ def test_matches_torch_and_finite_for_large_inputs(name: str, x: torch.Tensor, d
 
 
 @pytest.mark.parametrize("name", NAMES)
+@fixture_ok
+@given(x=tensors(shapes(max_dims=1, max_side=10), elements=WIDE))
+def test_autograd_through_the_formula_matches_torch(name: str, x: torch.Tensor, device: torch.device) -> None:
+    """A student may differentiate the forward itself with autograd, not only call the hand ``*_grad``.
+
+    The kinks and the branch points at 0 matter: an input of exactly 0 is common (zero biases,
+    zero-padded inputs), and there ``x.abs()``, ``torch.sign`` or ``clamp`` give autograd a
+    subgradient that is not the derivative (sigmoid'(0) = 1/4 and tanh'(0) = 1, not 0; PyTorch's
+    relu has derivative 0 at 0, not 1).
+    """
+    fn, grad, ref, _ = CASES[name]
+    x = torch.cat([x, torch.tensor([0.0, -0.0, 1e-300, -1e-300, 20.0, -20.0])]).to(device)
+    _, g_ref = _torch_value_and_grad(ref, x)
+    _, g = _torch_value_and_grad(fn, x)
+    torch.testing.assert_close(g, g_ref, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(grad(x), g, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_finite_at_extremes(name: str, device: torch.device) -> None:
     fn, grad, _, _ = CASES[name]
     for dtype in (torch.float32, torch.float64):
